@@ -1,0 +1,175 @@
+import type { BackfillConfig, RetryConfig } from '../config/schema.js';
+import { literalSql } from '../db/raw-sql.js';
+import type { Session } from '../db/session.js';
+import type { BackfillProgress, Ledger } from '../runner/ledger.js';
+import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
+import type { BatchableUpdate } from './parse-update.js';
+
+export interface BackfillSnapshot {
+  migrationId: string;
+  table: string;
+  rowsDone: number;
+  rowsTotal: number | null;
+  batches: number;
+  batchSize: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+  done: boolean;
+}
+
+export interface BatchedUpdateOptions {
+  session: Session;
+  ledger: Ledger;
+  migrationId: string;
+  statementIndex: number;
+  update: BatchableUpdate;
+  backfill: BackfillConfig;
+  retries: RetryConfig;
+  onProgress?: (snapshot: BackfillSnapshot) => void;
+  onRetry?: (notice: RetryNotice) => void | Promise<void>;
+  /** Awaited between batches (the demo lets its simulated apps write here). */
+  betweenBatches?: () => Promise<void>;
+}
+
+/** Above this many rows (catalog estimate) the total is taken from the estimate instead of a count. */
+const EXACT_COUNT_LIMIT = 2_000_000;
+
+/**
+ * Run a single-table UPDATE in keyset batches over the primary key. Each batch is its own short
+ * transaction that also saves the batch's last key in the ledger, so a killed backfill resumes
+ * after the last committed batch and no row is updated twice. The batch size adapts so one batch
+ * takes about targetBatchMs. The walk ends at the largest key seen when it started, then makes one
+ * more pass up to the largest key at that moment, so it finishes even while rows keep arriving
+ * (rows inserted after that are the app's, or a shim's, to fill).
+ */
+export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<BackfillProgress> {
+  const { session, ledger, migrationId, statementIndex, update, backfill } = options;
+  const { adapter, db } = session;
+  const tableSql = adapter.quoteTable(update.table);
+  const keyColumns = await adapter.primaryKey(db, update.table);
+  if (keyColumns.length === 0) {
+    throw new Error(`table ${tableSql} has no primary key, which a batched backfill walks; add a primary key, or run the update in the expand or contract section`);
+  }
+  const plainKeys = keyColumns.map((column) => adapter.quoteIdent(column));
+  const qualifiedKeys = keyColumns.map((column) => `${update.qualifier}.${adapter.quoteIdent(column)}`);
+  const keySelect = plainKeys.map((column, i) => `${adapter.keyAsText(column)} AS k${i}`).join(', ');
+  const readKey = (row: Record<string, unknown> | undefined): string[] | null => (row ? keyColumns.map((_, i) => String(row[`k${i}`])) : null);
+
+  const maxKey = async (): Promise<string[] | null> =>
+    readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableSql} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]);
+
+  let progress = await ledger.getBackfill(db, migrationId, statementIndex);
+  if (!progress) {
+    progress = {
+      migrationId,
+      statementIndex,
+      tableName: tableSql,
+      keyColumns,
+      lastKey: null,
+      ceilingKey: await maxKey(),
+      pass: 1,
+      rowsDone: 0,
+      rowsTotal: await countRows(options),
+      batches: 0,
+      batchSize: backfill.initialBatchSize,
+      done: false,
+    };
+    if (!progress.ceilingKey) progress.done = true; // empty table
+    await ledger.saveBackfill(db, progress);
+  }
+  if (JSON.stringify(progress.keyColumns) !== JSON.stringify(keyColumns)) {
+    throw new Error(`the primary key of ${tableSql} changed from (${progress.keyColumns.join(', ')}) to (${keyColumns.join(', ')}) while its backfill was paused; run rollback, or finish the backfill with the old key`);
+  }
+
+  let batchSize = Math.min(backfill.maxBatchSize, Math.max(backfill.minBatchSize, progress.batchSize ?? backfill.initialBatchSize));
+  const startedAt = Date.now();
+  const rowsAtStart = progress.rowsDone;
+  const report = (): void => {
+    const elapsed = (Date.now() - startedAt) / 1000;
+    const rate = elapsed > 0 ? (progress!.rowsDone - rowsAtStart) / elapsed : 0;
+    const left = progress!.rowsTotal !== null ? Math.max(0, progress!.rowsTotal - progress!.rowsDone) : null;
+    options.onProgress?.({
+      migrationId,
+      table: tableSql,
+      rowsDone: progress!.rowsDone,
+      rowsTotal: progress!.rowsTotal,
+      batches: progress!.batches,
+      batchSize,
+      rowsPerSecond: rate,
+      etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
+      done: progress!.done,
+    });
+  };
+
+  const alreadyDone = progress.done;
+  while (!progress.done) {
+    const lower = progress.lastKey;
+    const ceiling: string[] = progress.ceilingKey!;
+    // The key `batchSize` rows further on, but never past the ceiling of this pass.
+    const bound = rangeCondition(adapter, plainKeys, lower, ceiling);
+    const next = readKey(
+      adapter.rows<Record<string, unknown>>(
+        await db.raw(`SELECT ${keySelect} FROM ${tableSql} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
+      )[0],
+    );
+    const upper = next ?? ceiling;
+    const range = rangeCondition(adapter, qualifiedKeys, lower, upper);
+    const sql = `${literalSql(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literalSql(update.condition)})` : ''}`;
+
+    const batchStarted = Date.now();
+    const updated = await withLockRetry(
+      adapter,
+      options.retries,
+      () =>
+        db.transaction(async (trx) => {
+          for (const statement of adapter.transactionSetup(session.config)) await trx.raw(statement);
+          const affected = adapter.affectedRows(await trx.raw(sql, range.bindings));
+          const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
+          await ledger.saveBackfill(trx, saved);
+          return saved;
+        }),
+      (notice) => options.onRetry?.(notice),
+    );
+    progress = updated;
+    batchSize = nextBatchSize(batchSize, Date.now() - batchStarted, backfill);
+
+    if (!next) {
+      // End of this pass: look once more for rows that arrived since the walk began.
+      const newest = progress.pass === 1 ? await maxKey() : null;
+      const moved: boolean = newest !== null && JSON.stringify(newest) !== JSON.stringify(ceiling);
+      progress = moved ? { ...progress, pass: 2, ceilingKey: newest } : { ...progress, done: true };
+      await ledger.saveBackfill(db, { ...progress, batchSize });
+    }
+    report();
+    if (!progress.done) {
+      if (backfill.pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, backfill.pauseMs));
+      await options.betweenBatches?.();
+    }
+  }
+  if (alreadyDone) report();
+  return progress;
+}
+
+/** `key > lower AND key <= upper` (lower absent on the first batch). */
+function rangeCondition(adapter: Session['adapter'], keys: string[], lower: string[] | null, upper: string[]): { sql: string; bindings: string[] } {
+  const parts = [];
+  if (lower) parts.push(adapter.keyCompare(keys, '>', lower));
+  parts.push(adapter.keyCompare(keys, '<=', upper));
+  return { sql: parts.map((part) => part.sql).join(' AND '), bindings: parts.flatMap((part) => part.bindings) };
+}
+
+/** Aim at the target batch time, changing by at most 2× per batch so one slow batch does not whipsaw the size. */
+export function nextBatchSize(current: number, elapsedMs: number, config: BackfillConfig): number {
+  const ideal = current * (config.targetBatchMs / Math.max(1, elapsedMs));
+  const bounded = Math.min(current * 2, Math.max(current / 2, ideal));
+  return Math.round(Math.min(config.maxBatchSize, Math.max(config.minBatchSize, bounded)));
+}
+
+async function countRows(options: BatchedUpdateOptions): Promise<number | null> {
+  const { session, update } = options;
+  const estimate = await session.adapter.estimatedRows(session.db, update.table).catch(() => 0);
+  if (estimate > EXACT_COUNT_LIMIT) return estimate;
+  const where = update.condition ? ` WHERE ${update.condition}` : '';
+  const result = await session.db.raw(literalSql(`SELECT COUNT(*) AS n FROM ${update.fromSql}${where}`));
+  return Number(session.adapter.rows<{ n: unknown }>(result)[0]?.n ?? 0);
+}

@@ -1,0 +1,70 @@
+import chalk from 'chalk';
+import type { Session } from '../../db/session.js';
+import { parseUpdate } from '../../backfill/parse-update.js';
+import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
+import { normalizeStatement } from '../../migrations/split-statements.js';
+import type { LedgerRow } from '../../runner/ledger.js';
+import { planSteps } from '../../runner/run-phase.js';
+import type { Runner } from '../../runner/runner.js';
+
+/**
+ * What each phase will run, step by step, without running anything: which statements share a
+ * transaction, which run outside one, and the batched form of backfill UPDATEs.
+ */
+export async function renderPlan(runner: Runner, migrations: Migration[], rows: Map<string, LedgerRow>): Promise<string> {
+  const { session } = runner;
+  const out: string[] = [];
+  const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
+  out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
+  for (const migration of migrations) {
+    const row = rows.get(migration.id);
+    out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
+    for (const phase of PHASES) {
+      const done = isDone(phase, row);
+      let statements = statementsOf(migration, phase);
+      let note = '';
+      if (phase === 'rollback' && row && row.state !== 'contracted' && (row.state !== 'pending' || row.activePhase)) {
+        try {
+          statements = runner.rollbackStatements(migration, row);
+          if (!migration.sections.rollback) note = ' (derived by tandem from the expand section)';
+        } catch (error) {
+          note = ` (${(error as Error).message})`;
+        }
+      } else if (phase === 'rollback' && !migration.sections.rollback) note = ' (none written: tandem derives one from expand when it can)';
+      out.push(chalk.cyan(`-- ${phase}${done ? ' (done)' : ''}${note}`));
+      if (statements.length === 0) {
+        out.push(chalk.dim('--   nothing to run'));
+        continue;
+      }
+      for (const step of planSteps(session, statements, phase)) {
+        if (step.kind === 'transaction') {
+          out.push(chalk.dim(`--   in one transaction${session.adapter.transactionalDdl ? '' : ''}:`));
+          for (let i = step.from; i < step.to; i++) out.push(`${statements[i]!.sql};`);
+        } else if (step.kind === 'single') {
+          out.push(chalk.dim(session.adapter.transactionalDdl ? '--   outside a transaction:' : '--   on its own (MySQL commits each DDL statement):'));
+          out.push(`${statements[step.index]!.sql};`);
+        } else {
+          out.push(chalk.dim(`--   in keyset batches by primary key, each batch its own transaction:`));
+          out.push(await batchedForm(session, statements[step.index]!.sql));
+        }
+      }
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function isDone(phase: Phase, row: LedgerRow | undefined): boolean {
+  if (!row) return false;
+  const order = ['pending', 'expanded', 'backfilled', 'contracted'];
+  const reached = order.indexOf(row.state);
+  return phase !== 'rollback' && reached >= order.indexOf({ expand: 'expanded', backfill: 'backfilled', contract: 'contracted' }[phase]);
+}
+
+async function batchedForm(session: Session, sql: string): Promise<string> {
+  const update = parseUpdate(normalizeStatement(sql, session.adapter.dialect), session.adapter.dialect);
+  if (!update?.batchable) return `${sql};`;
+  const keys = await session.adapter.primaryKey(session.db, update.table).catch(() => [] as string[]);
+  const keyList = keys.length ? keys.map((k) => session.adapter.quoteIdent(k)).join(', ') : '<primary key>';
+  const key = keys.length === 1 ? `${update.qualifier}.${keyList}` : `(${keyList})`;
+  return `${update.head} WHERE ${key} > :last_key AND ${key} <= :batch_end${update.condition ? ` AND (${update.condition})` : ''};`;
+}

@@ -1,0 +1,170 @@
+import { Command, CommanderError } from 'commander';
+import chalk from 'chalk';
+import { ExitCode, TandemError } from '../errors/tandem-error.js';
+import { redactSecrets } from '../db/url.js';
+import { Runner, type PhaseSummary } from '../runner/runner.js';
+import { isRunnerActive } from '../runner/runner-lock.js';
+import { readMigrations, resolveContext, withSession, type GlobalOptions } from './context.js';
+import { runInit } from './commands/init.js';
+import { runNew } from './commands/new-migration.js';
+import { renderPlan } from './commands/plan.js';
+import { renderStatusTable, statusJson } from './commands/status.js';
+import { cliReporter } from './output.js';
+import { runDemo } from '../demo/run-demo.js';
+
+const VERSION = '0.1.0';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done (or nothing to do)
+  1  a phase failed: the ledger records where; \`tandem status\` explains, a rerun or rollback resolves
+  2  usage or configuration error: nothing was run
+  3  refused by a guard (phase order, edited migration, runner lock held): nothing was run
+
+Connection: --url, else DATABASE_URL, else "url" in tandem.config.json, else the embedded
+PostgreSQL (PGlite) in .tandem/pglite. URLs: postgres://…, mysql://…, mariadb://…, pglite:PATH,
+pglite:memory.`;
+
+type PhaseName = 'expand' | 'backfill' | 'contract';
+
+export function buildProgram(): Command {
+  const program = new Command('tandem')
+    .description('Zero-downtime schema migrations in expand → backfill → contract phases, for PostgreSQL and MySQL/MariaDB.')
+    .version(VERSION)
+    .option('--url <url>', 'database URL (postgres://, mysql://, mariadb://, pglite:PATH, pglite:memory)')
+    .option('--dir <dir>', 'migrations directory (default: "dir" in the config, else migrations)')
+    .option('--config <file>', 'config file (default: tandem.config.json)')
+    .option('--wait <seconds>', 'how long to wait for another runner holding the lock (default 10)')
+    .option('--lock-timeout <ms>', 'PostgreSQL lock_timeout for each DDL step (default 1000)')
+    .option('--retries <n>', 'retries of a step after a lock timeout (default 10)')
+    .option('--json', 'machine-readable output: one JSON object per line (status: one document)')
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP);
+
+  const globals = (command: Command) => command.optsWithGlobals() as GlobalOptions;
+
+  program
+    .command('init')
+    .description('write tandem.config.json and create the migrations directory')
+    .action((_options, command: Command) => {
+      const options = globals(command);
+      runInit({ dir: options.dir ?? 'migrations', ...(options.url ? { url: options.url } : {}) });
+    });
+
+  program
+    .command('new')
+    .argument('<name...>', 'what the migration does, e.g. add_full_name or "add full name"')
+    .description('create a timestamped migration file with the four phase sections')
+    .action((words: string[], _options, command: Command) => {
+      const name = words.join(' ');
+      const context = resolveContext(globals(command), { quiet: true });
+      process.stdout.write(`created ${runNew(name, { dir: context.dir, dialect: context.target.dialect })}\n`);
+    });
+
+  program
+    .command('status')
+    .description('the phase of every migration, what failed, and what to run next')
+    .action(async (_options, command: Command) => {
+      const context = resolveContext(globals(command));
+      const migrations = readMigrations(context);
+      await withSession(context, 'status', { lock: false }, async (session) => {
+        const runner = new Runner(session, migrations, cliReporter({ json: context.json, tty: false }));
+        const statuses = await runner.status(await isRunnerActive(session));
+        process.stdout.write(context.json ? `${statusJson(statuses, session.target.display)}\n` : renderStatusTable(statuses, session.target.display));
+      });
+    });
+
+  program
+    .command('plan')
+    .argument('[id]', 'one migration (id, unique prefix, or name)')
+    .description('print the SQL each phase will run, step by step; runs nothing')
+    .action(async (id: string | undefined, _options, command: Command) => {
+      const context = resolveContext(globals(command));
+      const migrations = readMigrations(context);
+      await withSession(context, 'plan', { lock: false }, async (session, ledger) => {
+        const runner = new Runner(session, migrations, cliReporter({ json: false, tty: false }));
+        const selected = id ? [runner.findMigration(id)] : migrations;
+        process.stdout.write(await renderPlan(runner, selected, await ledger.all()));
+      });
+    });
+
+  const phaseCommands: Array<[PhaseName, string, string]> = [
+    ['expand', 'pre-deploy', 'pre-deploy: run the expand section of every pending migration (additive; the old app keeps working)'],
+    ['backfill', 'deploy', 'deploy: run the backfill section of every expanded migration, in resumable keyset batches'],
+    ['contract', 'post-deploy', 'post-deploy: run the contract section of every backfilled migration (drops what only the old app used)'],
+  ];
+  for (const [phase, alias, description] of phaseCommands) {
+    program
+      .command(phase)
+      .alias(alias)
+      .description(description)
+      .action(async (_options, command: Command) => runPhaseCommand(globals(command), phase));
+  }
+
+  program
+    .command('rollback')
+    .argument('[id]', 'one migration; without it, every in-flight migration, newest first')
+    .description('undo expand (and backfill) of migrations not yet contracted, with their rollback sections')
+    .action(async (id: string | undefined, _options, command: Command) => runPhaseCommand(globals(command), 'rollback', id));
+
+  program
+    .command('demo')
+    .description('run the example migrations through every phase on an in-memory embedded PostgreSQL while a simulated old and new app read and write')
+    .option('--examples <dir>', 'examples directory (default: the migrations-examples/postgres shipped with tandem)')
+    .action(async (options: { examples?: string }) => {
+      process.exitCode = await runDemo(options.examples ? { examplesDir: options.examples } : {});
+    });
+
+  return program;
+}
+
+async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollback', id?: string): Promise<void> {
+  const context = resolveContext(options);
+  const migrations = readMigrations(context);
+  const reporter = cliReporter({ json: context.json, tty: Boolean(process.stderr.isTTY) && !context.json });
+  const summary = await withSession(context, phase, { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) => {
+    const runner = new Runner(session, migrations, reporter);
+    try {
+      return phase === 'rollback' ? await runner.rollback(id) : await runner[phase]();
+    } finally {
+      reporter.finishProgress();
+    }
+  });
+  reportSummary(summary, reporter);
+}
+
+function reportSummary(summary: PhaseSummary, reporter: ReturnType<typeof cliReporter>): void {
+  const verb = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled back' }[summary.phase];
+  if (summary.ran.length === 0) reporter.info(`nothing to ${summary.phase}: no migration is ready for it (tandem status shows where each one is)`);
+  else reporter.info(`${verb} ${summary.ran.length} migration${summary.ran.length === 1 ? '' : 's'}`);
+}
+
+/** Run the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  program.exitOverride();
+  program.configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    return reportError(error);
+  }
+}
+
+export function reportError(error: unknown): number {
+  if (error instanceof TandemError) {
+    const where = error.where ? `${error.where}: ` : '';
+    process.stderr.write(`${chalk.red('error:')} ${where}${redactSecrets(error.message)}\n`);
+    if (error.fix) process.stderr.write(`  ${chalk.bold('fix:')} ${error.fix}\n`);
+    return error.exitCode;
+  }
+  const err = error as Error;
+  process.stderr.write(`${chalk.red('error:')} ${redactSecrets(err?.message ?? String(error))}\n`);
+  if (process.env.TANDEM_DEBUG && err?.stack) process.stderr.write(`${redactSecrets(err.stack)}\n`);
+  return ExitCode.phaseFailed;
+}

@@ -1,0 +1,92 @@
+/**
+ * Find the line and column of a value inside JSON text by its path (["retries", "count"]), so a
+ * schema error can point at the exact line to fix. A small position-tracking scan, not a full parser:
+ * it assumes the text is valid JSON (JSON.parse already succeeded).
+ */
+export interface TextPosition {
+  line: number;
+  column: number;
+}
+
+export function positionOfJsonPath(text: string, path: ReadonlyArray<string | number>): TextPosition | undefined {
+  let index = 0;
+
+  const skipSpace = (): void => {
+    while (index < text.length && /\s/.test(text[index]!)) index++;
+  };
+  const readString = (): string => {
+    const start = index;
+    index++; // opening quote
+    while (index < text.length && text[index] !== '"') index += text[index] === '\\' ? 2 : 1;
+    index++;
+    return JSON.parse(text.slice(start, index)) as string;
+  };
+  const skipValue = (): void => {
+    skipSpace();
+    const ch = text[index];
+    if (ch === '"') return void readString();
+    if (ch === '{' || ch === '[') {
+      const close = ch === '{' ? '}' : ']';
+      index++;
+      skipSpace();
+      if (text[index] === close) return void index++;
+      for (;;) {
+        if (ch === '{') {
+          skipSpace();
+          readString();
+          skipSpace();
+          index++; // colon
+        }
+        skipValue();
+        skipSpace();
+        if (text[index++] === close) return;
+      }
+    }
+    while (index < text.length && !/[\s,}\]]/.test(text[index]!)) index++;
+  };
+  /** Moves `index` to the start of the child `key` of the container at `index`; false if absent. */
+  const enter = (key: string | number): boolean => {
+    skipSpace();
+    const open = text[index];
+    if (open !== '{' && open !== '[') return false;
+    index++;
+    for (let position = 0; ; position++) {
+      skipSpace();
+      if (text[index] === '}' || text[index] === ']') return false;
+      if (open === '{') {
+        const name = readString();
+        skipSpace();
+        index++; // colon
+        skipSpace();
+        if (name === String(key)) return true;
+      } else if (position === key) {
+        return true;
+      }
+      skipValue();
+      skipSpace();
+      if (text[index] === ',') index++;
+    }
+  };
+
+  for (const key of path) {
+    const saved = index;
+    if (!enter(key)) {
+      index = saved;
+      break;
+    }
+  }
+  skipSpace();
+  return toPosition(text, index);
+}
+
+export function toPosition(text: string, offset: number): TextPosition {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}

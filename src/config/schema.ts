@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Lock-timeout retries: exponential backoff with jitter between attempts. */
+export const retrySchema = z
+  .object({
+    count: z.number().int().min(0).max(1000).default(10).describe('retries after the first attempt'),
+    initialDelayMs: z.number().int().min(0).default(250),
+    maxDelayMs: z.number().int().min(0).default(15_000),
+  })
+  .strict();
+
+export const backfillSchema = z
+  .object({
+    targetBatchMs: z.number().int().min(1).default(200).describe('batch size adapts so one batch takes about this long'),
+    initialBatchSize: z.number().int().min(1).default(1000),
+    minBatchSize: z.number().int().min(1).default(10),
+    maxBatchSize: z.number().int().min(1).default(20_000),
+    pauseMs: z.number().int().min(0).default(0).describe('sleep between batches, to leave room for app traffic'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    url: z.string().min(1).optional().describe('connection URL; --url and DATABASE_URL take precedence'),
+    dir: z.string().min(1).default('migrations'),
+    waitSeconds: z.number().min(0).default(10).describe('how long a second runner waits for the runner lock'),
+    lockTimeoutMs: z.number().int().min(1).default(1000).describe('PostgreSQL lock_timeout for every DDL'),
+    mysqlLockWaitTimeoutSeconds: z.number().int().min(1).default(2).describe('MySQL/MariaDB lock_wait_timeout for every DDL'),
+    retries: retrySchema.default(() => retrySchema.parse({})),
+    backfill: backfillSchema.default(() => backfillSchema.parse({})),
+  })
+  .strict();
+
+export type TandemConfig = z.infer<typeof configSchema>;
+export type RetryConfig = z.infer<typeof retrySchema>;
+export type BackfillConfig = z.infer<typeof backfillSchema>;
+
+export const CONFIG_FILE = 'tandem.config.json';

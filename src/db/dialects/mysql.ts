@@ -1,0 +1,75 @@
+import type { Knex } from 'knex';
+import type { TandemConfig } from '../../config/schema.js';
+import type { DialectAdapter, TableName } from '../dialect-adapter.js';
+
+type MysqlError = { code?: string; errno?: number };
+
+export const mysqlAdapter: DialectAdapter = {
+  dialect: 'mysql',
+  transactionalDdl: false,
+
+  quoteIdent: (name) => `\`${name.replace(/`/g, '``')}\``,
+  quoteTable(table: TableName) {
+    return table.schema ? `${this.quoteIdent(table.schema)}.${this.quoteIdent(table.name)}` : this.quoteIdent(table.name);
+  },
+
+  sessionSetup(config: TandemConfig) {
+    // lock_wait_timeout bounds metadata-lock waits (DDL); innodb_lock_wait_timeout bounds row-lock waits (backfill batches).
+    const seconds = config.mysqlLockWaitTimeoutSeconds;
+    return [`SET SESSION lock_wait_timeout = ${seconds}`, `SET SESSION innodb_lock_wait_timeout = ${seconds}`];
+  },
+  transactionSetup: () => [],
+  mustRunOutsideTransaction: () => false,
+
+  // 1205 lock wait timeout, 1213 deadlock.
+  isLockConflict: (error) => {
+    const err = error as MysqlError;
+    return err?.errno === 1205 || err?.errno === 1213 || err?.code === 'ER_LOCK_WAIT_TIMEOUT' || err?.code === 'ER_LOCK_DEADLOCK';
+  },
+  errorCode: (error) => (error as MysqlError)?.code,
+
+  rows: <T>(result: unknown) => {
+    const first = Array.isArray(result) ? result[0] : result;
+    return (Array.isArray(first) ? first : []) as T[];
+  },
+  affectedRows: (result) => {
+    const first = (Array.isArray(result) ? result[0] : result) as { affectedRows?: number };
+    return Number(first?.affectedRows ?? 0);
+  },
+
+  async primaryKey(db, table) {
+    const result = await db.raw(
+      `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+        WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'
+        ORDER BY ORDINAL_POSITION`,
+      [table.schema ?? null, table.name],
+    );
+    return this.rows<{ name: string }>(result).map((row) => row.name);
+  },
+  async estimatedRows(db, table) {
+    const result = await db.raw(
+      `SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`,
+      [table.schema ?? null, table.name],
+    );
+    return Number(this.rows<{ n: number }>(result)[0]?.n ?? 0);
+  },
+  keyAsText: (column) => column,
+  // MySQL and MariaDB do not always use an index range for row constructors; the expanded form they do.
+  keyCompare(columns, operator, values) {
+    if (columns.length === 1) return { sql: `${columns[0]} ${operator} ?`, bindings: values };
+    const strict = operator === '>' ? '>' : '<';
+    const terms = columns.map((column, i) => {
+      const equal = columns.slice(0, i).map((prefix) => `${prefix} = ?`);
+      const last = i === columns.length - 1 && operator === '<=' ? '<=' : strict;
+      return `(${[...equal, `${column} ${last} ?`].join(' AND ')})`;
+    });
+    // (a > ?) OR (a = ? AND b > ?) …: each term repeats the values of the columns before it.
+    return { sql: `(${terms.join(' OR ')})`, bindings: values.flatMap((_, i) => values.slice(0, i + 1)) };
+  },
+
+  async serverVersion(db) {
+    const result = await db.raw('SELECT VERSION() AS version');
+    return String(this.rows<{ version: string }>(result)[0]?.version ?? 'unknown');
+  },
+};
+

@@ -1,0 +1,45 @@
+import os from 'node:os';
+import type { Knex } from 'knex';
+import type { TandemConfig } from '../config/schema.js';
+import { createKnex, describeConnectionError } from './connect.js';
+import type { DialectAdapter } from './dialect-adapter.js';
+import { adapterFor } from './index.js';
+import type { ConnectionTarget } from './url.js';
+
+/** One database session for one command: the connection, its dialect, and who we are. */
+export interface Session {
+  target: ConnectionTarget;
+  adapter: DialectAdapter;
+  db: Knex;
+  serverVersion: string;
+  /** "user@host pid N": stored in the ledger as who ran a phase, shown to a waiting runner. */
+  actor: string;
+  config: TandemConfig;
+  close(): Promise<void>;
+}
+
+export function describeActor(): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // some containers have no passwd entry for the uid
+  }
+  return `${user}@${os.hostname()} pid ${process.pid}`;
+}
+
+export async function openSession(target: ConnectionTarget, config: TandemConfig, command: string): Promise<Session> {
+  const actor = describeActor();
+  const applicationName = `tandem ${command} (${actor})`;
+  const db = createKnex(target, { applicationName });
+  const adapter = adapterFor(target.dialect);
+  let serverVersion: string;
+  try {
+    serverVersion = await adapter.serverVersion(db);
+    for (const statement of adapter.sessionSetup(config, applicationName)) await db.raw(statement);
+  } catch (error) {
+    await db.destroy().catch(() => undefined);
+    throw describeConnectionError(error, target);
+  }
+  return { target, adapter, db, serverVersion, actor, config, close: () => db.destroy() };
+}

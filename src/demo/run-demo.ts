@@ -1,0 +1,3 @@
+export async function runDemo(_options: { examplesDir?: string }): Promise<number> {
+  return 0;
+}

@@ -1,0 +1,46 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors/tandem-error.js';
+import type { Migration } from './model.js';
+import { parseSqlMigration } from './parse-sql-migration.js';
+import type { SqlDialect } from './split-statements.js';
+
+const VERSION_PREFIX = /^(\d+)[_-]?(.*)$/;
+
+/** Split `20261127120000_rename_user_name` into its version and its name. */
+export function idParts(id: string): { version: string; name: string } {
+  const match = VERSION_PREFIX.exec(id);
+  return match ? { version: match[1]!, name: match[2] || id } : { version: id, name: id };
+}
+
+/**
+ * Read every migration file of a directory, ordered by file name. Files of other kinds (README.md,
+ * probes/ folders) are left alone.
+ */
+export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = process.cwd()): Migration[] {
+  const absolute = path.resolve(cwd, dir);
+  if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
+    throw new UsageError(`migrations directory ${dir} does not exist`, { file: dir }, 'run `tandem init`, or point --dir (or "dir" in tandem.config.json) at your migrations');
+  }
+  const files = fs
+    .readdirSync(absolute, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.toLowerCase().endsWith('.sql'))
+    .map((entry) => entry.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+  const migrations: Migration[] = [];
+  const byVersion = new Map<string, string>();
+  for (const fileName of files) {
+    const id = fileName.slice(0, -'.sql'.length);
+    const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
+    const { version, name } = idParts(id);
+    const clash = byVersion.get(version);
+    if (clash && /^\d+$/.test(version)) {
+      throw new UsageError(`migration version ${version} is used twice: ${clash} and ${fileName}`, { file: display, line: 1 }, 'give one of them a new version (tandem new NAME makes a fresh timestamp)');
+    }
+    byVersion.set(version, fileName);
+    const text = fs.readFileSync(path.join(absolute, fileName), 'utf8');
+    migrations.push(parseSqlMigration(text, { file: display, id, name, version, dialect }));
+  }
+  return migrations;
+}

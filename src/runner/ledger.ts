@@ -1,0 +1,277 @@
+import type { Knex } from 'knex';
+import type { Session } from '../db/session.js';
+import type { Phase } from '../migrations/model.js';
+import { LEDGER_VERSION, ledgerDdl, ledgerTables, type LedgerTables } from './ledger-schema.js';
+
+export type LedgerState = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back';
+
+export interface LedgerRow {
+  id: string;
+  name: string;
+  state: LedgerState;
+  /** The phase that is running, failed, or was interrupted; null when the migration rests in `state`. */
+  activePhase: Phase | null;
+  statementsDone: number;
+  doneChecksum: string | null;
+  failed: boolean;
+  error: string | null;
+  errorLine: number | null;
+  checksums: Partial<Record<Phase, string>>;
+  expandedAt: Date | null;
+  backfilledAt: Date | null;
+  contractedAt: Date | null;
+  rolledBackAt: Date | null;
+  appliedBy: string | null;
+  updatedAt: Date | null;
+}
+
+export interface BackfillProgress {
+  migrationId: string;
+  statementIndex: number;
+  tableName: string;
+  keyColumns: string[];
+  lastKey: string[] | null;
+  ceilingKey: string[] | null;
+  pass: number;
+  rowsDone: number;
+  rowsTotal: number | null;
+  batches: number;
+  batchSize: number | null;
+  done: boolean;
+}
+
+export interface LedgerEvent {
+  migrationId: string;
+  phase: Phase;
+  outcome: 'succeeded' | 'failed' | 'interrupted';
+  startedAt: Date;
+  durationMs: number;
+  statements: number;
+  message?: string | null;
+}
+
+type Db = Knex | Knex.Transaction;
+
+const toDate = (value: unknown): Date | null => (value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value).replace(' ', 'T') + (/[zZ+]/.test(String(value)) ? '' : 'Z')));
+const toBool = (value: unknown): boolean => value === true || value === 1 || value === '1' || value === 't';
+// MySQL DATETIME has no time zone: the ledger stores UTC there, whatever the session's time_zone.
+const nowSql = (dialect: string) => (dialect === 'postgres' ? 'now()' : 'UTC_TIMESTAMP(3)');
+const mysqlUtc = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
+
+/** The ledger in the target database: reads and writes go through the runner's one session. */
+export class Ledger {
+  readonly tables: LedgerTables;
+
+  constructor(private readonly session: Session) {
+    this.tables = ledgerTables(session.adapter.dialect);
+  }
+
+  private table(db: Db, name: keyof Omit<LedgerTables, 'schema'>): Knex.QueryBuilder {
+    const builder = db(this.tables[name]);
+    return this.tables.schema ? builder.withSchema(this.tables.schema) : builder;
+  }
+
+  private now(db: Db): Knex.Raw {
+    return db.raw(nowSql(this.session.adapter.dialect));
+  }
+
+  async exists(): Promise<boolean> {
+    const { db, adapter } = this.session;
+    const sql =
+      adapter.dialect === 'postgres'
+        ? `SELECT to_regclass('"tandem"."migrations"') IS NOT NULL AS present`
+        : `SELECT COUNT(*) > 0 AS present FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tandem_migrations'`;
+    return toBool(adapter.rows<{ present: unknown }>(await db.raw(sql))[0]?.present);
+  }
+
+  /** Create the ledger on first use. Called only under the runner lock, so no two runners race. */
+  async ensure(): Promise<void> {
+    if (await this.exists()) {
+      const version = await this.table(this.session.db, 'meta').where({ key: 'ledger_version' }).first().catch(() => undefined);
+      if (version && Number(version.value) >= LEDGER_VERSION) return;
+    }
+    for (const statement of ledgerDdl(this.session.adapter.dialect)) await this.session.db.raw(statement);
+    await this.table(this.session.db, 'meta').insert({ key: 'ledger_version', value: String(LEDGER_VERSION) }).onConflict('key').merge();
+  }
+
+  async all(): Promise<Map<string, LedgerRow>> {
+    if (!(await this.exists())) return new Map();
+    const rows = await this.table(this.session.db, 'migrations').select('*');
+    return new Map(rows.map((row: Record<string, unknown>) => [String(row.id), mapRow(row)]));
+  }
+
+  async get(id: string, db: Db = this.session.db): Promise<LedgerRow | undefined> {
+    const row = await this.table(db, 'migrations').where({ id }).first();
+    return row ? mapRow(row) : undefined;
+  }
+
+  /** Mark a phase as started; a phase resumed after a crash keeps its statement progress. */
+  async startPhase(id: string, name: string, phase: Phase): Promise<LedgerRow> {
+    const db = this.session.db;
+    const existing = await this.get(id);
+    if (!existing) {
+      await this.table(db, 'migrations').insert({ id, name, state: 'pending', applied_by: this.session.actor, created_at: this.now(db) });
+    }
+    const resuming = existing?.activePhase === phase;
+    await this.table(db, 'migrations')
+      .where({ id })
+      .update({
+        active_phase: phase,
+        failed: false,
+        ...(resuming ? {} : { statements_done: 0, done_checksum: null, error: null, error_line: null }),
+        applied_by: this.session.actor,
+        updated_at: this.now(db),
+      });
+    return (await this.get(id))!;
+  }
+
+  /** Record that the first `done` statements of the active phase have run (inside the step's transaction when there is one). */
+  async saveStatementProgress(db: Db, id: string, done: number, doneChecksum: string): Promise<void> {
+    await this.table(db, 'migrations').where({ id }).update({ statements_done: done, done_checksum: doneChecksum, updated_at: this.now(db) });
+  }
+
+  async completePhase(id: string, phase: Phase, state: LedgerState, checksum: string | null): Promise<void> {
+    const db = this.session.db;
+    const stamp = { expand: 'expanded_at', backfill: 'backfilled_at', contract: 'contracted_at', rollback: 'rolled_back_at' }[phase];
+    const clearOnRollback =
+      phase === 'rollback'
+        ? { checksum_expand: null, checksum_backfill: null, checksum_contract: null, checksum_rollback: checksum, expanded_at: null, backfilled_at: null }
+        : { [`checksum_${phase}`]: checksum };
+    await db.transaction(async (trx) => {
+      await this.table(trx, 'migrations')
+        .where({ id })
+        .update({
+          state,
+          active_phase: null,
+          failed: false,
+          statements_done: 0,
+          done_checksum: null,
+          error: null,
+          error_line: null,
+          ...clearOnRollback,
+          [stamp]: this.now(trx),
+          applied_by: this.session.actor,
+          updated_at: this.now(trx),
+        });
+      if (phase === 'rollback' || phase === 'backfill') await this.table(trx, 'backfills').where({ migration_id: id }).delete();
+    });
+  }
+
+  async failPhase(id: string, error: string, line: number | null): Promise<void> {
+    const db = this.session.db;
+    await this.table(db, 'migrations').where({ id }).update({ failed: true, error: error.slice(0, 4000), error_line: line, updated_at: this.now(db) });
+  }
+
+  /** A phase that never started any statement leaves the migration where it was. */
+  async abandonPhase(id: string): Promise<void> {
+    const db = this.session.db;
+    await this.table(db, 'migrations').where({ id }).update({ active_phase: null, failed: false, statements_done: 0, done_checksum: null, updated_at: this.now(db) });
+  }
+
+  async addEvent(event: LedgerEvent): Promise<void> {
+    await this.table(this.session.db, 'events').insert({
+      migration_id: event.migrationId,
+      phase: event.phase,
+      outcome: event.outcome,
+      started_at: this.session.adapter.dialect === 'mysql' ? mysqlUtc(event.startedAt) : event.startedAt,
+      finished_at: this.now(this.session.db),
+      duration_ms: Math.round(event.durationMs),
+      statements: event.statements,
+      message: event.message ? event.message.slice(0, 4000) : null,
+      actor: this.session.actor,
+    });
+  }
+
+  async events(migrationId?: string): Promise<Array<Record<string, unknown>>> {
+    if (!(await this.exists())) return [];
+    const query = this.table(this.session.db, 'events').select('*').orderBy('id');
+    return migrationId ? query.where({ migration_id: migrationId }) : query;
+  }
+
+  async backfills(migrationId?: string): Promise<BackfillProgress[]> {
+    if (!(await this.exists())) return [];
+    const query = this.table(this.session.db, 'backfills').select('*').orderBy(['migration_id', 'statement_index']);
+    const rows = await (migrationId ? query.where({ migration_id: migrationId }) : query);
+    return rows.map(mapBackfill);
+  }
+
+  async getBackfill(db: Db, migrationId: string, statementIndex: number): Promise<BackfillProgress | undefined> {
+    const row = await this.table(db, 'backfills').where({ migration_id: migrationId, statement_index: statementIndex }).first();
+    return row ? mapBackfill(row) : undefined;
+  }
+
+  async saveBackfill(db: Db, progress: BackfillProgress): Promise<void> {
+    const values = {
+      table_name: progress.tableName,
+      key_columns: JSON.stringify(progress.keyColumns),
+      last_key: progress.lastKey ? JSON.stringify(progress.lastKey) : null,
+      ceiling_key: progress.ceilingKey ? JSON.stringify(progress.ceilingKey) : null,
+      pass: progress.pass,
+      rows_done: progress.rowsDone,
+      rows_total: progress.rowsTotal,
+      batches: progress.batches,
+      batch_size: progress.batchSize,
+      done: progress.done,
+      updated_at: this.now(db),
+    };
+    await this.table(db, 'backfills')
+      .insert({ migration_id: progress.migrationId, statement_index: progress.statementIndex, started_at: this.now(db), ...values })
+      .onConflict(['migration_id', 'statement_index'])
+      .merge(values);
+  }
+
+  async setRunner(lockName: string, sessionId: string, command: string): Promise<void> {
+    const values = { session_id: sessionId, holder: this.session.actor, command, since: this.now(this.session.db) };
+    await this.table(this.session.db, 'runners').insert({ lock_name: lockName, ...values }).onConflict('lock_name').merge(values);
+  }
+
+  async runner(lockName: string): Promise<{ sessionId: string; holder: string; command: string; since: Date | null } | undefined> {
+    if (!(await this.exists())) return undefined;
+    const row = await this.table(this.session.db, 'runners').where({ lock_name: lockName }).first();
+    return row ? { sessionId: String(row.session_id), holder: String(row.holder), command: String(row.command), since: toDate(row.since) } : undefined;
+  }
+}
+
+function mapRow(row: Record<string, unknown>): LedgerRow {
+  const checksums: Partial<Record<Phase, string>> = {};
+  for (const phase of ['expand', 'backfill', 'contract', 'rollback'] as const) {
+    const value = row[`checksum_${phase}`];
+    if (typeof value === 'string' && value) checksums[phase] = value;
+  }
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    state: row.state as LedgerState,
+    activePhase: (row.active_phase as Phase | null) ?? null,
+    statementsDone: Number(row.statements_done ?? 0),
+    doneChecksum: (row.done_checksum as string | null) ?? null,
+    failed: toBool(row.failed),
+    error: (row.error as string | null) ?? null,
+    errorLine: row.error_line === null || row.error_line === undefined ? null : Number(row.error_line),
+    checksums,
+    expandedAt: toDate(row.expanded_at),
+    backfilledAt: toDate(row.backfilled_at),
+    contractedAt: toDate(row.contracted_at),
+    rolledBackAt: toDate(row.rolled_back_at),
+    appliedBy: (row.applied_by as string | null) ?? null,
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+function mapBackfill(row: Record<string, unknown>): BackfillProgress {
+  const parse = (value: unknown): string[] | null => (value === null || value === undefined ? null : (JSON.parse(String(value)) as string[]));
+  return {
+    migrationId: String(row.migration_id),
+    statementIndex: Number(row.statement_index),
+    tableName: String(row.table_name),
+    keyColumns: parse(row.key_columns) ?? [],
+    lastKey: parse(row.last_key),
+    ceilingKey: parse(row.ceiling_key),
+    pass: Number(row.pass),
+    rowsDone: Number(row.rows_done),
+    rowsTotal: row.rows_total === null || row.rows_total === undefined ? null : Number(row.rows_total),
+    batches: Number(row.batches),
+    batchSize: row.batch_size === null || row.batch_size === undefined ? null : Number(row.batch_size),
+    done: toBool(row.done),
+  };
+}

@@ -1,0 +1,85 @@
+import { EMPTY_CHECKSUM } from '../migrations/checksum.js';
+import { PHASES, type Migration, type Phase } from '../migrations/model.js';
+import type { BackfillProgress, LedgerRow } from './ledger.js';
+
+export type StatusPhase = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back' | 'failed';
+
+export interface MigrationStatus {
+  id: string;
+  name: string;
+  file: string | null;
+  plain: boolean;
+  phase: StatusPhase;
+  /** The phase running now (another runner holds the lock), failed, or interrupted by a crash. */
+  activePhase: Phase | null;
+  running: boolean;
+  interrupted: boolean;
+  error: string | null;
+  errorLine: number | null;
+  statementsDone: number;
+  statementsTotal: number | null;
+  backfill: Array<{ table: string; rowsDone: number; rowsTotal: number | null; batches: number; done: boolean }>;
+  /** Phases that ran but whose section in the file has changed since. */
+  drift: Phase[];
+  /** The next command that moves this migration on. */
+  next: string | null;
+  appliedBy: string | null;
+  updatedAt: string | null;
+}
+
+export function describeStatuses(migrations: Migration[], rows: Map<string, LedgerRow>, backfills: BackfillProgress[], runnerActive: boolean): MigrationStatus[] {
+  const byId = new Map(migrations.map((migration) => [migration.id, migration]));
+  const ids = [...new Set([...migrations.map((m) => m.id), ...rows.keys()])].sort();
+  return ids.map((id) => describe(byId.get(id), rows.get(id), backfills.filter((b) => b.migrationId === id), runnerActive, id));
+}
+
+function describe(migration: Migration | undefined, row: LedgerRow | undefined, backfills: BackfillProgress[], runnerActive: boolean, id: string): MigrationStatus {
+  const active = row?.activePhase ?? null;
+  const running = active !== null && !row!.failed && runnerActive;
+  const interrupted = active !== null && !row!.failed && !runnerActive;
+  const phase: StatusPhase = active !== null && !running ? 'failed' : (row?.state ?? 'pending');
+  const drift: Phase[] = [];
+  if (row && migration) {
+    for (const p of PHASES) {
+      const recorded = row.checksums[p];
+      const section = migration.sections[p];
+      if (recorded && recorded !== (section?.checksum ?? EMPTY_CHECKSUM)) drift.push(p);
+    }
+  }
+  return {
+    id,
+    name: migration?.name ?? row?.name ?? id,
+    file: migration?.file ?? null,
+    plain: migration?.plain ?? false,
+    phase,
+    activePhase: active,
+    running,
+    interrupted,
+    error: row?.failed ? row.error : interrupted ? `${active} was interrupted after ${row!.statementsDone} statement(s) (the runner stopped without finishing)` : null,
+    errorLine: row?.failed ? row.errorLine : null,
+    statementsDone: row?.statementsDone ?? 0,
+    statementsTotal: active && migration ? (migration.sections[active]?.statements.length ?? 0) : null,
+    backfill: backfills.map((b) => ({ table: b.tableName, rowsDone: b.rowsDone, rowsTotal: b.rowsTotal, batches: b.batches, done: b.done })),
+    drift,
+    next: nextCommand(row, migration, running),
+    appliedBy: row?.appliedBy ?? null,
+    updatedAt: row?.updatedAt?.toISOString() ?? null,
+  };
+}
+
+function nextCommand(row: LedgerRow | undefined, migration: Migration | undefined, running: boolean): string | null {
+  if (running) return null;
+  if (!migration) return row && (row.state === 'expanded' || row.state === 'backfilled' || row.activePhase) ? 'restore the missing migration file' : null;
+  if (row?.activePhase) return row.activePhase === 'rollback' ? `tandem rollback ${row.id}` : `tandem ${row.activePhase} (or tandem rollback ${row.id})`;
+  switch (row?.state ?? 'pending') {
+    case 'pending':
+    case 'rolled_back':
+      return 'tandem expand';
+    case 'expanded':
+      return 'tandem backfill';
+    case 'backfilled':
+      return 'tandem contract';
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,161 @@
+import { runBatchedUpdate } from '../backfill/batched-update.js';
+import { parseUpdate, type BatchableUpdate } from '../backfill/parse-update.js';
+import { literalSql } from '../db/raw-sql.js';
+import type { Session } from '../db/session.js';
+import { PhaseFailedError, RefusedError } from '../errors/tandem-error.js';
+import { redactSecrets } from '../db/url.js';
+import { checksumStatements } from '../migrations/checksum.js';
+import type { Migration, Phase } from '../migrations/model.js';
+import { normalizeStatement, type SqlStatement } from '../migrations/split-statements.js';
+import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild } from './concurrent-index.js';
+import type { Ledger, LedgerState } from './ledger.js';
+import { withLockRetry } from './lock-retry.js';
+import type { Reporter } from './reporter.js';
+
+/** How a phase's statements are grouped for execution. */
+export type Step =
+  | { kind: 'transaction'; from: number; to: number } // statements [from, to) in one transaction (PostgreSQL)
+  | { kind: 'single'; index: number } // one statement, autocommit (MySQL DDL, or PostgreSQL outside a transaction)
+  | { kind: 'batched'; index: number; update: BatchableUpdate }; // a backfill UPDATE in keyset batches
+
+export interface PhaseContext {
+  session: Session;
+  ledger: Ledger;
+  reporter: Reporter;
+  /** Awaited between backfill batches (the demo's simulated app traffic). */
+  betweenBatches?: () => Promise<void>;
+}
+
+const RESULT_STATE: Record<Phase, LedgerState> = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled_back' };
+
+/**
+ * Plan the steps of a phase. PostgreSQL groups consecutive statements into one transaction, so a
+ * failure leaves nothing behind; a statement that cannot run in a transaction stands alone.
+ * MySQL commits around every DDL statement anyway, so each statement is its own step and the ledger
+ * records each one as it completes.
+ */
+export function planSteps(session: Session, statements: readonly SqlStatement[], phase: Phase, startAt = 0): Step[] {
+  const { adapter } = session;
+  const steps: Step[] = [];
+  for (let index = startAt; index < statements.length; index++) {
+    const normalized = normalizeStatement(statements[index]!.sql, adapter.dialect);
+    const update = phase === 'backfill' ? parseUpdate(normalized, adapter.dialect) : null;
+    if (update?.batchable) {
+      steps.push({ kind: 'batched', index, update });
+      continue;
+    }
+    const last = steps[steps.length - 1];
+    if (adapter.transactionalDdl && !adapter.mustRunOutsideTransaction(normalized)) {
+      if (last?.kind === 'transaction' && last.to === index) last.to = index + 1;
+      else steps.push({ kind: 'transaction', from: index, to: index + 1 });
+    } else steps.push({ kind: 'single', index });
+  }
+  return steps;
+}
+
+/** Run one phase of one migration and record it in the ledger. Throws PhaseFailedError when a statement fails. */
+export async function runPhase(context: PhaseContext, migration: Migration, phase: Phase, statements: readonly SqlStatement[], sectionChecksum: string | null): Promise<void> {
+  const { session, ledger, reporter } = context;
+  const { adapter } = session;
+  const dialect = adapter.dialect;
+  const existing = await ledger.get(migration.id);
+  const resuming = existing?.activePhase === phase ? existing.statementsDone : 0;
+  if (resuming > 0) {
+    const prefix = checksumStatements(statements.slice(0, resuming), dialect);
+    if (prefix !== existing!.doneChecksum) {
+      throw new RefusedError(
+        `${migration.file}: the first ${resuming} statement(s) of the ${phase} section already ran, and they were edited since`,
+        `restore those statements as they ran (git history), then rerun; or run \`tandem rollback ${migration.id}\``,
+        { file: migration.file, line: statements[0]?.line ?? 1 },
+      );
+    }
+    reporter.info(`${migration.id}: resuming ${phase} after statement ${resuming} of ${statements.length}`);
+  }
+
+  await ledger.startPhase(migration.id, migration.name, phase);
+  const started = new Date();
+  const steps = planSteps(session, statements, phase, resuming);
+  reporter.phaseStarted(migration.id, phase, `${statements.length} statement(s)`);
+  let done = resuming;
+  let current: SqlStatement | undefined;
+  try {
+    for (const step of steps) {
+      const first = step.kind === 'transaction' ? step.from : step.index;
+      current = statements[first];
+      const where = `${migration.file}:${current?.line ?? '?'}`;
+      const onRetry = (notice: Parameters<Reporter['retry']>[2]) => reporter.retry(migration.id, where, notice);
+
+      if (step.kind === 'batched') {
+        await runBatchedUpdate({
+          session,
+          ledger,
+          migrationId: migration.id,
+          statementIndex: step.index,
+          update: step.update,
+          backfill: session.config.backfill,
+          retries: session.config.retries,
+          onProgress: (snapshot) => reporter.progress(snapshot),
+          onRetry,
+          ...(context.betweenBatches ? { betweenBatches: context.betweenBatches } : {}),
+        });
+        done = step.index + 1;
+        await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
+      } else if (step.kind === 'transaction') {
+        await withLockRetry(adapter, session.config.retries, () =>
+          session.db.transaction(async (trx) => {
+            for (const setup of adapter.transactionSetup(session.config)) await trx.raw(setup);
+            for (let index = step.from; index < step.to; index++) {
+              current = statements[index];
+              await trx.raw(literalSql(statements[index]!.sql));
+            }
+            await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
+          }),
+          onRetry,
+        );
+        done = step.to;
+      } else {
+        const statement = statements[step.index]!;
+        await withLockRetry(adapter, session.config.retries, () => runSingle(session, statement), onRetry);
+        done = step.index + 1;
+        await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
+      }
+    }
+  } catch (error) {
+    const reason = redactSecrets((error as Error).message ?? String(error));
+    const line = current?.line ?? null;
+    const code = adapter.errorCode(error);
+    const atomic = adapter.transactionalDdl;
+    const applied = done === 0 ? 'nothing of it was applied' : `${done} of ${statements.length} statement(s) were applied and recorded`;
+    const message = `${phase} of ${migration.id} failed at ${migration.file}:${line ?? '?'}: ${reason}${code ? ` [${code}]` : ''}`;
+    await ledger.failPhase(migration.id, message, line).catch(() => undefined);
+    await ledger.addEvent({ migrationId: migration.id, phase, outcome: 'failed', startedAt: started, durationMs: Date.now() - started.getTime(), statements: done - resuming, message }).catch(() => undefined);
+    reporter.phaseFinished(migration.id, phase, 'failed', Date.now() - started.getTime(), message);
+    throw new PhaseFailedError(`${message}\n  ${applied}${atomic && done === 0 ? ' (its transaction was rolled back)' : ''}.`, {
+      place: { file: migration.file, ...(line ? { line } : {}) },
+      fix: `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
+      cause: error,
+    });
+  }
+
+  await ledger.completePhase(migration.id, phase, RESULT_STATE[phase], sectionChecksum);
+  const durationMs = Date.now() - started.getTime();
+  await ledger.addEvent({ migrationId: migration.id, phase, outcome: 'succeeded', startedAt: started, durationMs, statements: done - resuming });
+  reporter.phaseFinished(migration.id, phase, 'succeeded', durationMs, `${statements.length} statement(s)`);
+}
+
+/** A statement outside any transaction; a concurrent index build cleans up after itself when it fails. */
+async function runSingle(session: Session, statement: SqlStatement): Promise<void> {
+  const normalized = normalizeStatement(statement.sql, session.adapter.dialect);
+  if (session.adapter.dialect !== 'postgres' || !isConcurrentIndexBuild(normalized)) {
+    await session.db.raw(literalSql(statement.sql));
+    return;
+  }
+  await dropLeftoverOf(session, normalized);
+  const before = await invalidIndexes(session);
+  try {
+    await session.db.raw(literalSql(statement.sql));
+  } catch (error) {
+    await dropNewInvalid(session, before).catch(() => undefined);
+    throw error;
+  }
+}

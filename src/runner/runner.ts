@@ -1,0 +1,234 @@
+import type { Session } from '../db/session.js';
+import { RefusedError } from '../errors/tandem-error.js';
+import { EMPTY_CHECKSUM, checksumStatements } from '../migrations/checksum.js';
+import { statementsOf, type ForwardPhase, type Migration } from '../migrations/model.js';
+import type { SqlStatement } from '../migrations/split-statements.js';
+import { invertStatement } from './invert-statement.js';
+import { Ledger, type LedgerRow } from './ledger.js';
+import { describeStatuses, type MigrationStatus } from './migration-status.js';
+import { runPhase, type PhaseContext } from './run-phase.js';
+import type { Reporter } from './reporter.js';
+
+export interface PhaseSummary {
+  phase: ForwardPhase | 'rollback';
+  ran: string[];
+}
+
+const NEXT_STATE: Record<ForwardPhase, { from: LedgerRow['state'][]; to: string }> = {
+  expand: { from: ['pending', 'rolled_back'], to: 'expanded' },
+  backfill: { from: ['expanded'], to: 'backfilled' },
+  contract: { from: ['backfilled'], to: 'contracted' },
+};
+
+/**
+ * The phase state machine over all migrations of a directory. Phase commands walk the migrations
+ * in file order and stop at the first one that is not ready, because a later migration may rely on
+ * an earlier one's state. Callers hold the runner lock.
+ */
+export class Runner {
+  readonly ledger: Ledger;
+
+  constructor(
+    readonly session: Session,
+    readonly migrations: Migration[],
+    readonly reporter: Reporter,
+    private readonly hooks: Pick<PhaseContext, 'betweenBatches'> = {},
+  ) {
+    this.ledger = new Ledger(session);
+  }
+
+  private get context(): PhaseContext {
+    return { session: this.session, ledger: this.ledger, reporter: this.reporter, ...this.hooks };
+  }
+
+  async status(runnerActive = false): Promise<MigrationStatus[]> {
+    return describeStatuses(this.migrations, await this.ledger.all(), await this.ledger.backfills(), runnerActive);
+  }
+
+  /** Refuse to run anything while a phase that already ran has been edited, or an in-flight migration lost its file. */
+  async checkIntegrity(rows: Map<string, LedgerRow>): Promise<void> {
+    const statuses = describeStatuses(this.migrations, rows, [], false);
+    for (const status of statuses) {
+      if (status.drift.length > 0) {
+        const migration = this.migrations.find((m) => m.id === status.id)!;
+        const phase = status.drift[0]!;
+        throw new RefusedError(
+          `${migration.file}: the ${status.drift.join(', ')} section(s) changed after they ran (checksum mismatch); a phase that ran is never run again`,
+          'restore the file as it was when it ran (git checkout), and put further changes in a new migration (tandem new NAME)',
+          { file: migration.file, line: migration.sections[phase]?.line ?? 1 },
+        );
+      }
+      const row = rows.get(status.id)!;
+      if (!status.file && row && (row.activePhase || row.state === 'expanded' || row.state === 'backfilled')) {
+        throw new RefusedError(
+          `migration ${status.id} is ${status.phase} in the ledger, but its file is missing from the migrations directory`,
+          `restore ${status.id}.sql so tandem can finish or roll it back`,
+        );
+      }
+    }
+  }
+
+  async expand(): Promise<PhaseSummary> {
+    return this.forward('expand');
+  }
+  async backfill(): Promise<PhaseSummary> {
+    return this.forward('backfill');
+  }
+  async contract(): Promise<PhaseSummary> {
+    return this.forward('contract');
+  }
+
+  private async forward(phase: ForwardPhase): Promise<PhaseSummary> {
+    const rows = await this.ledger.all();
+    await this.checkIntegrity(rows);
+    if (phase === 'expand') this.checkOrder(rows);
+    const ran: string[] = [];
+    for (const migration of this.migrations) {
+      const row = rows.get(migration.id);
+      const verdict = readiness(phase, row);
+      if (verdict === 'skip') continue;
+      if (verdict !== 'ready') throw new RefusedError(`${phase} refused for ${migration.id}: ${verdict.reason}`, verdict.fix, { file: migration.file });
+      if (row?.activePhase === phase && !row.failed) {
+        await this.ledger.addEvent({ migrationId: migration.id, phase, outcome: 'interrupted', startedAt: row.updatedAt ?? new Date(), durationMs: 0, statements: row.statementsDone, message: 'found unfinished: the runner stopped during this phase' });
+      }
+      await runPhase(this.context, migration, phase, statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM);
+      ran.push(migration.id);
+    }
+    return { phase, ran };
+  }
+
+  /** A pending migration that sorts before one that already ran was probably merged late: running it now would reorder history. */
+  private checkOrder(rows: Map<string, LedgerRow>): void {
+    const ranIds = this.migrations.filter((m) => { const r = rows.get(m.id); return r && r.state !== 'pending' && r.state !== 'rolled_back'; }).map((m) => m.id);
+    const latestRan = ranIds[ranIds.length - 1];
+    if (!latestRan) return;
+    const late = this.migrations.find((m) => m.id < latestRan && (!rows.get(m.id) || rows.get(m.id)!.state === 'pending') && !rows.get(m.id)?.activePhase);
+    if (late) {
+      throw new RefusedError(
+        `${late.file} is pending but sorts before ${latestRan}, which has already run`,
+        'rename it with a version later than the last migration that ran (tandem new NAME makes a fresh timestamp)',
+        { file: late.file, line: 1 },
+      );
+    }
+  }
+
+  /** Roll back one migration, or every in-flight one (newest first). */
+  async rollback(id?: string): Promise<PhaseSummary> {
+    const rows = await this.ledger.all();
+    await this.checkIntegrity(rows);
+    const inFlight = this.migrations.filter((m) => isInFlight(rows.get(m.id)));
+    let targets: Migration[];
+    if (id) {
+      const migration = this.findMigration(id);
+      const row = rows.get(migration.id);
+      if (row?.state === 'contracted' || (row?.activePhase === 'contract' && row.statementsDone > 0)) {
+        throw new RefusedError(`rollback refused for ${migration.id}: it has been contracted, and contract dropped what the old version needed`, 'undo it with a new migration (tandem new NAME)', { file: migration.file });
+      }
+      if (!isInFlight(row)) throw new RefusedError(`rollback refused for ${migration.id}: it is ${row?.state ?? 'pending'}, so there is nothing to roll back`);
+      const later = inFlight.filter((m) => m.id > migration.id);
+      if (later.length > 0) {
+        throw new RefusedError(`rollback refused for ${migration.id}: later migration(s) ${later.map((m) => m.id).join(', ')} are still in flight`, 'roll those back first, or run `tandem rollback` without an id to roll back every in-flight migration, newest first');
+      }
+      targets = [migration];
+    } else targets = [...inFlight].reverse();
+
+    const ran: string[] = [];
+    for (const migration of targets) {
+      const row = rows.get(migration.id)!;
+      if (row.state === 'backfilled' && row.activePhase === 'contract' && row.statementsDone > 0) {
+        throw new RefusedError(`rollback refused for ${migration.id}: its contract already started`, `finish it with tandem contract`);
+      }
+      await runPhase(this.context, migration, 'rollback', this.rollbackStatements(migration, row), migration.sections.rollback?.checksum ?? null);
+      ran.push(migration.id);
+    }
+    return { phase: 'rollback', ran };
+  }
+
+  /**
+   * What rollback runs: nothing when the expand that failed applied nothing; the undo of exactly the
+   * statements that ran when an expand stopped part-way (MySQL); else the rollback section; else the
+   * undo of the expand section, when every statement in it can be undone.
+   */
+  rollbackStatements(migration: Migration, row: LedgerRow): SqlStatement[] {
+    if (row.activePhase === 'rollback') return this.rollbackStatementsBefore(migration, row);
+    if (row.activePhase === 'expand' && row.statementsDone === 0) return [];
+    if (row.activePhase === 'expand') {
+      const undo = this.invert(statementsOf(migration, 'expand').slice(0, row.statementsDone));
+      if (undo) return undo;
+    }
+    return this.rollbackStatementsBefore(migration, row);
+  }
+
+  private rollbackStatementsBefore(migration: Migration, row: LedgerRow): SqlStatement[] {
+    if (migration.sections.rollback) return migration.sections.rollback.statements;
+    const expand = statementsOf(migration, 'expand');
+    const undo = this.invert(row.activePhase === 'expand' ? expand.slice(0, row.statementsDone) : expand);
+    if (undo) return undo;
+    const stuck = expand.find((statement) => !invertStatement(statement.sql, this.session.adapter.dialect));
+    throw new RefusedError(
+      `rollback refused for ${migration.id}: it has no rollback section, and tandem cannot undo "${firstLine(stuck?.sql ?? '')}" by itself`,
+      'add a -- tandem:rollback section that undoes the expand section',
+      { file: migration.file, line: stuck?.line ?? 1 },
+    );
+  }
+
+  private invert(statements: SqlStatement[]): SqlStatement[] | null {
+    const undo: SqlStatement[] = [];
+    for (const statement of [...statements].reverse()) {
+      const inverse = invertStatement(statement.sql, this.session.adapter.dialect);
+      if (!inverse) return null;
+      for (const sql of inverse) undo.push({ sql, line: statement.line, column: statement.column, endLine: statement.endLine });
+    }
+    return undo;
+  }
+
+  findMigration(id: string): Migration {
+    const exact = this.migrations.find((m) => m.id === id);
+    if (exact) return exact;
+    const matches = this.migrations.filter((m) => m.id.startsWith(id) || m.name === id);
+    if (matches.length === 1) return matches[0]!;
+    throw new RefusedError(
+      matches.length === 0 ? `no migration matches "${id}"` : `"${id}" matches several migrations: ${matches.map((m) => m.id).join(', ')}`,
+      'give the full id shown by tandem status',
+    );
+  }
+
+  checksumOf(statements: SqlStatement[]): string {
+    return checksumStatements(statements, this.session.adapter.dialect);
+  }
+}
+
+function isInFlight(row: LedgerRow | undefined): boolean {
+  if (!row) return false;
+  if (row.state === 'expanded' || row.state === 'backfilled') return true;
+  // An expand or rollback that failed or stopped part-way still has something to undo or finish.
+  return row.activePhase === 'expand' || row.activePhase === 'rollback';
+}
+
+type Verdict = 'ready' | 'skip' | { reason: string; fix: string };
+
+/** Whether a migration in this ledger state takes part in a phase command. */
+function readiness(phase: ForwardPhase, row: LedgerRow | undefined): Verdict {
+  const state = row?.state ?? 'pending';
+  const active = row?.activePhase ?? null;
+  if (active === 'rollback') return { reason: 'its rollback did not finish', fix: `finish it with \`tandem rollback ${row!.id}\`` };
+  if (active && active !== phase) {
+    if (phaseIndex(active) < phaseIndex(phase)) return { reason: `its ${active} did not finish${row!.failed ? ` (${row!.error ?? 'failed'})` : ' (interrupted)'}`, fix: `rerun \`tandem ${active}\`, or \`tandem rollback ${row!.id}\`` };
+    return 'skip';
+  }
+  if (NEXT_STATE[phase].from.includes(state)) return 'ready';
+  const order = ['pending', 'rolled_back', 'expanded', 'backfilled', 'contracted'];
+  const needed = NEXT_STATE[phase].from[0]!;
+  // Behind: refuse (contract before backfill). Ahead or never started: not this command's business.
+  if (state === 'pending' || state === 'rolled_back' || order.indexOf(state) >= order.indexOf(NEXT_STATE[phase].to)) return 'skip';
+  return { reason: `it is ${state}, and ${phase} needs it ${needed}`, fix: `run \`tandem ${phase === 'contract' ? 'backfill' : 'expand'}\` first` };
+}
+
+function phaseIndex(phase: string): number {
+  return ['expand', 'backfill', 'contract', 'rollback'].indexOf(phase);
+}
+
+function firstLine(sql: string): string {
+  const line = sql.split('\n')[0] ?? '';
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
