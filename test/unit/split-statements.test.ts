@@ -359,19 +359,18 @@ describe('splitStatements MySQL', () => {
   });
 });
 
-describe('splitStatements performance', () => {
-  it('splits 20,000 statements quickly', () => {
+// Speed is measured in bench/, not asserted here; these inputs would time out if splitting were quadratic.
+describe('splitStatements on large inputs', () => {
+  it('splits 20,000 statements with right line and column numbers', () => {
     const chunk = [
       "INSERT INTO t (a, b) VALUES (1, 'x;y'); -- note;",
       '/* c; */ UPDATE t SET a = a + 1 WHERE b = "q";',
     ].join('\n');
     const text = Array.from({ length: 10_000 }, () => chunk).join('\n');
     for (const dialect of ['postgres', 'mysql'] as const) {
-      const started = performance.now();
       const result = splitStatements(text, dialect);
       expect(result).toHaveLength(20_000);
       expect(result[19_999]).toMatchObject({ line: 20_000, column: 10 });
-      expect(performance.now() - started).toBeLessThan(2_000);
     }
   });
 
@@ -386,13 +385,14 @@ describe('splitStatements performance', () => {
       ['x;'.repeat(n), 'postgres'], // many statements on one line (no newline to find)
     ];
     for (const [text, dialect] of inputs) {
-      const started = performance.now();
+      let outcome: unknown;
       try {
-        splitStatements(text, dialect);
+        outcome = splitStatements(text, dialect);
       } catch (err) {
-        expect(err).toBeInstanceOf(SqlSplitError);
+        outcome = err;
       }
-      expect(performance.now() - started).toBeLessThan(1_000);
+      // Either a clean split or the precise error; never a hang.
+      expect(Array.isArray(outcome) || outcome instanceof SqlSplitError).toBe(true);
     }
   });
 });

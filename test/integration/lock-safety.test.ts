@@ -1,0 +1,226 @@
+/**
+ * Lock safety on real servers: a DDL that must wait behind a long transaction must not stall the
+ * app's traffic for the whole wait. tandem runs every DDL with a short lock timeout and retries, so
+ * the app waits at most about one lock timeout at a time; a naive ALTER stalls it until the long
+ * transaction ends. Both are measured in the same test, so the test can tell them apart.
+ *
+ * Plus PostgreSQL's CREATE UNIQUE INDEX CONCURRENTLY: a failed build leaves no INVALID index, and
+ * an INVALID leftover of a crashed build is dropped before the build runs again.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectingReporter, connect, PhaseFailedError } from '../../src/index.js';
+import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
+import { appKnex, holdTableLock, rowsOf, sleep, startAppTraffic, type TrafficStats } from '../support/app-traffic.js';
+
+const PGLITE_SKIP = 'PGlite serves one connection per process: no second session can hold a lock against the DDL or send app traffic beside it';
+
+/** PostgreSQL lock_timeout for tandem's DDL. */
+const PG_LOCK_TIMEOUT_MS = 300;
+/** MySQL/MariaDB lock_wait_timeout is whole seconds. */
+const MYSQL_LOCK_WAIT_S = 1;
+/** How long the long transaction keeps the table. */
+const HOLD_MS = 3500;
+/** The DDL starts this long after the long transaction took its lock. */
+const DDL_DELAY_MS = 200;
+const ROWS = 50;
+
+const scratchDirs: string[] = [];
+
+/** A fresh migrations directory in the system temp dir holding the given files. */
+function migrationsDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-lock-safety-'));
+  scratchDirs.push(dir);
+  for (const [name, sql] of Object.entries(files)) writeFileSync(join(dir, name), sql);
+  return dir;
+}
+
+interface Contention {
+  traffic: TrafficStats;
+  ddlDoneAt: number;
+  committedAt: number;
+}
+
+/**
+ * App traffic runs; a long transaction takes the table; shortly after, `ddl` runs. Returns the
+ * app's query latencies and when the DDL and the long transaction finished.
+ */
+async function underContention(db: TestDatabase, ddl: () => Promise<void>): Promise<Contention> {
+  const traffic = startAppTraffic(db, { table: 'accounts', ids: Array.from({ length: ROWS }, (_, i) => i + 1), connections: 3 });
+  try {
+    await sleep(300); // warm the pool: connection set-up is not lock waiting
+    const long = holdTableLock(db, 'accounts', HOLD_MS);
+    await long.acquired;
+    await sleep(DDL_DELAY_MS);
+    await ddl();
+    const ddlDoneAt = Date.now();
+    const committedAt = await long.committed;
+    await sleep(300);
+    return { traffic: await traffic.stop(), ddlDoneAt, committedAt };
+  } catch (error) {
+    await traffic.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
+  let db: TestDatabase | null = null;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(kind, `lock safety ${kind}`);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('an ALTER behind a long transaction stalls app queries for about one lock timeout under tandem, for the whole transaction without', async (ctx) => {
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    const mysql = db.kind === 'mysql';
+
+    const app = appKnex(db, 1);
+    try {
+      await app.schema.createTable('accounts', (t) => {
+        t.integer('id').primary();
+        t.integer('n').notNullable().defaultTo(0);
+      });
+      await app('accounts').insert(Array.from({ length: ROWS }, (_, i) => ({ id: i + 1 })));
+    } finally {
+      await app.destroy();
+    }
+
+    // tandem: short lock timeout, enough retries to outlast the long transaction.
+    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const reporter = collectingReporter();
+    const tandem = await connect({
+      url: db.url,
+      dir,
+      reporter,
+      config: { lockTimeoutMs: PG_LOCK_TIMEOUT_MS, mysqlLockWaitTimeoutSeconds: MYSQL_LOCK_WAIT_S, retries: { count: 40, initialDelayMs: 100, maxDelayMs: 400 }, waitSeconds: 5 },
+    });
+    let guarded: Contention;
+    try {
+      guarded = await underContention(db, async () => {
+        const summary = await tandem.expand();
+        expect(summary.ran).toEqual(['20260101000000_add_note']);
+      });
+      expect((await tandem.status())[0]?.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
+
+    // The counter-case: the same ALTER with no lock timeout, behind the same long transaction.
+    const naive = await underContention(db, async () => {
+      const k = appKnex(db!, 1);
+      try {
+        await k.transaction(async (trx) => {
+          await trx.raw(mysql ? 'SET SESSION lock_wait_timeout = 31536000' : 'SET LOCAL lock_timeout = 0');
+          await trx.raw('ALTER TABLE accounts ADD COLUMN naive_note varchar(40)');
+        });
+      } finally {
+        await k.destroy();
+      }
+    });
+
+    const boundMs = mysql ? MYSQL_LOCK_WAIT_S * 1000 + 1000 : PG_LOCK_TIMEOUT_MS + 700;
+    const remainingMs = HOLD_MS - DDL_DELAY_MS;
+    console.log(
+      `[lock-safety ${db.kind}] worst app query: tandem ${guarded.traffic.worstMs} ms (${guarded.traffic.samples.length} queries, ${reporter.retries.length} retries), ` +
+        `naive ALTER ${naive.traffic.worstMs} ms (${naive.traffic.samples.length} queries); bound ${boundMs} ms, long transaction left ${remainingMs} ms`,
+    );
+
+    // tandem waited out the long transaction by retrying, and finished only after it ended.
+    expect(reporter.retries.length).toBeGreaterThanOrEqual(1);
+    expect(guarded.ddlDoneAt).toBeGreaterThanOrEqual(guarded.committedAt - 50);
+    expect(guarded.traffic.errors).toEqual([]);
+    expect(guarded.traffic.samples.length).toBeGreaterThan(20);
+    expect(guarded.traffic.worstMs).toBeLessThan(boundMs);
+
+    // Without a lock timeout the app stalls for about the rest of the long transaction.
+    expect(naive.traffic.errors).toEqual([]);
+    expect(naive.traffic.worstMs).toBeGreaterThan(remainingMs * 0.7);
+    expect(naive.traffic.worstMs).toBeGreaterThan(guarded.traffic.worstMs * 2);
+  });
+
+  it('a failed CREATE UNIQUE INDEX CONCURRENTLY leaves no INVALID index, and a rerun after fixing the data succeeds', async (ctx) => {
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'mysql') return ctx.skip('CREATE INDEX CONCURRENTLY is PostgreSQL-only');
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+
+    const id = '20260102000000_unique_email';
+    const dir = migrationsDir({ [`${id}.sql`]: '-- tandem:expand\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n' });
+    const tandem = await connect({ url: db.url, dir, config: { lockTimeoutMs: 1000, retries: { count: 2, initialDelayMs: 50, maxDelayMs: 100 } } });
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL)');
+      await sql.raw(`INSERT INTO users SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 200) g`);
+      await sql.raw(`UPDATE users SET email = 'dup@example.com' WHERE id IN (17, 171)`);
+
+      const failure = await tandem.expand().catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(PhaseFailedError);
+      expect((failure as Error).message).toMatch(/could not create unique index|duplicate/i);
+
+      expect(await indexesOf(tandem.session.db, 'users_email_key')).toEqual([]);
+      expect(await invalidIndexCount(tandem.session.db)).toBe(0);
+      const failed = (await tandem.status()).find((s) => s.id === id)!;
+      expect(failed.phase).toBe('failed');
+      expect(failed.activePhase).toBe('expand');
+      expect(failed.error).toMatch(/users_email_key|duplicate|unique/i);
+
+      await sql.raw(`UPDATE users SET email = 'fixed171@example.com' WHERE id = 171`);
+      await tandem.expand();
+      expect(await indexesOf(tandem.session.db, 'users_email_key')).toEqual([{ valid: true, unique: true }]);
+      expect((await tandem.status()).find((s) => s.id === id)!.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
+  });
+
+  it('an INVALID leftover index of a crashed concurrent build is dropped before the build runs again', async (ctx) => {
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'mysql') return ctx.skip('CREATE INDEX CONCURRENTLY is PostgreSQL-only');
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+
+    const id = '20260103000000_unique_sku';
+    const dir = migrationsDir({ [`${id}.sql`]: '-- tandem:expand\nCREATE UNIQUE INDEX CONCURRENTLY items_sku_key ON items (sku);\n' });
+    const tandem = await connect({ url: db.url, dir, config: { lockTimeoutMs: 1000, retries: { count: 2, initialDelayMs: 50, maxDelayMs: 100 } } });
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE items (id int PRIMARY KEY, sku text NOT NULL)');
+      await sql.raw(`INSERT INTO items SELECT g, 'sku-' || g FROM generate_series(1, 200) g`);
+      await sql.raw(`UPDATE items SET sku = 'sku-1' WHERE id = 2`);
+
+      // A build that dies half-way leaves its index behind, marked INVALID: simulate it by hand.
+      await expect(sql.raw('CREATE UNIQUE INDEX CONCURRENTLY items_sku_key ON items (sku)')).rejects.toThrow(/could not create unique index/);
+      expect(await indexesOf(sql, 'items_sku_key')).toEqual([{ valid: false, unique: true }]);
+      // Proof the leftover is in the way: the same build, run as is, fails on it.
+      await expect(sql.raw('CREATE UNIQUE INDEX CONCURRENTLY items_sku_key ON items (sku)')).rejects.toThrow(/already exists/);
+
+      await sql.raw(`UPDATE items SET sku = 'sku-2' WHERE id = 2`);
+      await tandem.expand();
+      expect(await indexesOf(sql, 'items_sku_key')).toEqual([{ valid: true, unique: true }]);
+      expect(await invalidIndexCount(sql)).toBe(0);
+      expect((await tandem.status()).find((s) => s.id === id)!.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
+  });
+});
+
+async function indexesOf(sql: import('knex').Knex, name: string): Promise<Array<{ valid: boolean; unique: boolean }>> {
+  const result = await sql.raw(
+    `SELECT i.indisvalid AS valid, i.indisunique AS unique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = ?`,
+    [name],
+  );
+  return rowsOf<{ valid: boolean; unique: boolean }>(result);
+}
+
+async function invalidIndexCount(sql: import('knex').Knex): Promise<number> {
+  return Number(rowsOf<{ n: string }>(await sql.raw('SELECT count(*) AS n FROM pg_index WHERE NOT indisvalid'))[0]?.n);
+}

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors/tandem-error.js';
+import { EMPTY_CHECKSUM } from '../../src/migrations/checksum.js';
+import { parseSqlMigration } from '../../src/migrations/parse-sql-migration.js';
+import type { SqlDialect } from '../../src/migrations/split-statements.js';
+
+const FILE = 'migrations/20260101000000_add_thing.sql';
+
+const parse = (text: string, dialect: SqlDialect = 'postgres') =>
+  parseSqlMigration(text, { file: FILE, id: '20260101000000_add_thing', name: 'add_thing', version: '20260101000000', dialect });
+
+/** Parse `text`, expecting a UsageError, and return it. */
+function parseError(text: string, dialect: SqlDialect = 'postgres'): UsageError {
+  try {
+    parse(text, dialect);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return error as UsageError;
+  }
+  throw new Error('expected parseSqlMigration to throw');
+}
+
+/** The error names the file and the line: both in .place and at the start of what the CLI prints. */
+function expectPlace(error: UsageError, line: number): void {
+  expect(error.place.file).toBe(FILE);
+  expect(error.place.line).toBe(line);
+  expect(error.where.startsWith(`${FILE}:${line}`)).toBe(true);
+  expect(error.exitCode).toBe(2);
+  expect(error.fix).toBeTruthy();
+}
+
+describe('parseSqlMigration: sections', () => {
+  it('splits the four sections and records each marker line', () => {
+    const m = parse(
+      [
+        '-- add a column', // 1
+        '-- tandem:expand', // 2
+        'ALTER TABLE t ADD COLUMN b int;', // 3
+        '', // 4
+        '-- tandem:backfill', // 5
+        'UPDATE t SET b = a;', // 6
+        '-- tandem:contract', // 7
+        'ALTER TABLE t DROP COLUMN a;', // 8
+        '-- tandem:rollback', // 9
+        'ALTER TABLE t DROP COLUMN b;', // 10
+      ].join('\n'),
+    );
+    expect(m.plain).toBe(false);
+    expect(m.file).toBe(FILE);
+    expect(Object.keys(m.sections).sort()).toEqual(['backfill', 'contract', 'expand', 'rollback']);
+    expect(m.sections.expand).toMatchObject({ line: 2, statements: [{ sql: 'ALTER TABLE t ADD COLUMN b int', line: 3 }] });
+    expect(m.sections.backfill).toMatchObject({ line: 5, statements: [{ sql: 'UPDATE t SET b = a', line: 6 }] });
+    expect(m.sections.contract).toMatchObject({ line: 7, statements: [{ sql: 'ALTER TABLE t DROP COLUMN a', line: 8 }] });
+    expect(m.sections.rollback).toMatchObject({ line: 9, statements: [{ sql: 'ALTER TABLE t DROP COLUMN b', line: 10 }] });
+  });
+
+  it('accepts markers in any case and with spacing, and sections in any order', () => {
+    const m = parse('--   TANDEM:Contract  \nDROP TABLE old;\n--tandem:expand\nCREATE TABLE n (id int);\n');
+    expect(m.sections.contract?.statements.map((s) => s.sql)).toEqual(['DROP TABLE old']);
+    expect(m.sections.expand?.statements.map((s) => s.sql)).toEqual(['CREATE TABLE n (id int)']);
+    expect(m.sections.backfill).toBeUndefined();
+  });
+
+  it('an empty section has the checksum of no statements', () => {
+    const m = parse('-- tandem:expand\n-- nothing yet\n-- tandem:backfill\nUPDATE t SET a = 1;\n');
+    expect(m.sections.expand?.statements).toEqual([]);
+    expect(m.sections.expand?.checksum).toBe(EMPTY_CHECKSUM);
+    expect(m.sections.backfill?.checksum).not.toBe(EMPTY_CHECKSUM);
+  });
+
+  it('checksums ignore comments and spacing, but not the SQL', () => {
+    const a = parse('-- tandem:expand\nALTER TABLE t ADD COLUMN b int;\n');
+    const b = parse('-- tandem:expand\n-- why\nALTER   TABLE t\n  ADD COLUMN b int; -- done\n');
+    const c = parse('-- tandem:expand\nALTER TABLE t ADD COLUMN b bigint;\n');
+    expect(b.sections.expand?.checksum).toBe(a.sections.expand?.checksum);
+    expect(c.sections.expand?.checksum).not.toBe(a.sections.expand?.checksum);
+  });
+
+  it('a plain file (no markers) is one expand section starting at line 1', () => {
+    const m = parse('-- just SQL\nCREATE TABLE a (id int);\n\nCREATE INDEX a_id ON a (id);\n');
+    expect(m.plain).toBe(true);
+    expect(Object.keys(m.sections)).toEqual(['expand']);
+    expect(m.sections.expand?.line).toBe(1);
+    expect(m.sections.expand?.statements.map((s) => [s.sql, s.line])).toEqual([
+      ['CREATE TABLE a (id int)', 2],
+      ['CREATE INDEX a_id ON a (id)', 4],
+    ]);
+  });
+
+  it('CRLF files parse like LF files: same lines, same statements, same checksums, no stray \\r', () => {
+    const lf = '-- tandem:expand\nALTER TABLE t\n  ADD COLUMN b int;\n-- tandem:backfill\nUPDATE t SET b = 1;\n';
+    const crlf = parse(lf.replace(/\n/g, '\r\n'));
+    const plain = parse(lf);
+    expect(crlf.sections.expand?.statements).toEqual(plain.sections.expand?.statements);
+    expect(crlf.sections.backfill).toEqual(plain.sections.backfill);
+    expect(JSON.stringify(crlf.sections)).not.toContain('\\r');
+    // A CRLF error still points at the right line.
+    expect(parseError('-- tandem:expand\r\nSELECT 1;\r\n-- tandem:deploy\r\n').place.line).toBe(3);
+  });
+
+  it('statement lines inside later sections are file lines', () => {
+    const m = parse('\n\n-- tandem:expand\n\n\nSELECT 1;\nSELECT\n  2;\n-- tandem:backfill\n\nSELECT 3;');
+    expect(m.sections.expand?.statements.map((s) => s.line)).toEqual([6, 7]);
+    expect(m.sections.backfill?.statements.map((s) => s.line)).toEqual([11]);
+  });
+
+  it('MySQL DELIMITER blocks stay one statement', () => {
+    const m = parse(
+      '-- tandem:expand\nDELIMITER //\nCREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW BEGIN SET NEW.b = NEW.a; END//\nDELIMITER ;\n',
+      'mysql',
+    );
+    expect(m.sections.expand?.statements).toHaveLength(1);
+    expect(m.sections.expand?.statements[0]?.line).toBe(3);
+  });
+});
+
+describe('parseSqlMigration: malformed files name file and line', () => {
+  it('unknown marker', () => {
+    const error = parseError('-- tandem:expand\nSELECT 1;\n\n-- tandem:deploy\nSELECT 2;\n');
+    expect(error.message).toContain('unknown phase marker');
+    expect(error.message).toContain('tandem:deploy');
+    expectPlace(error, 4);
+    expect(error.fix).toContain('-- tandem:expand');
+  });
+
+  it('an empty marker', () => {
+    expectPlace(parseError('SELECT 1;\n-- tandem:\n'), 2);
+  });
+
+  it('a near-miss marker (typo) is not silently treated as a comment', () => {
+    const error = parseError('-- tandem:expand\nSELECT 1;\n-- tandem backfill\nUPDATE t SET a = 1;\n');
+    expect(error.message).toContain('malformed phase marker');
+    expectPlace(error, 3);
+  });
+
+  it('duplicate section names the second marker and the first', () => {
+    const error = parseError('-- tandem:expand\nSELECT 1;\n-- tandem:backfill\nSELECT 2;\n-- tandem:expand\nSELECT 3;\n');
+    expect(error.message).toContain('duplicate section');
+    expect(error.message).toContain('first at line 1');
+    expectPlace(error, 5);
+  });
+
+  it('statement before the first marker', () => {
+    const error = parseError('-- header comment\n\nCREATE TABLE early (id int);\n-- tandem:expand\nSELECT 1;\n');
+    expect(error.message).toContain('before the first phase marker');
+    expectPlace(error, 3);
+    expect(error.fix).toContain('line 4');
+  });
+
+  it('comments and blank lines before the first marker are fine', () => {
+    expect(() => parse('-- a\n/* b\n c */\n\n-- tandem:expand\nSELECT 1;\n')).not.toThrow();
+  });
+
+  it('an unterminated quote names the line where it opens', () => {
+    const error = parseError("-- tandem:expand\nSELECT 1;\nSELECT 'oops;\n");
+    expectPlace(error, 3);
+  });
+
+  describe.each<SqlDialect>(['postgres', 'mysql'])('transaction control is rejected (%s)', (dialect) => {
+    it.each([
+      ['BEGIN', 'BEGIN;'],
+      ['begin work', 'begin work;'],
+      ['START TRANSACTION', 'START TRANSACTION;'],
+      ['COMMIT', 'COMMIT;'],
+      ['ROLLBACK', 'ROLLBACK;'],
+      ['END', 'END;'],
+      ['SAVEPOINT', 'SAVEPOINT s1;'],
+      ['RELEASE SAVEPOINT', 'RELEASE SAVEPOINT s1;'],
+      ['ROLLBACK TO SAVEPOINT', 'ROLLBACK TO SAVEPOINT s1;'],
+      ...(dialect === 'postgres'
+        ? [
+            ['ABORT', 'ABORT;'],
+            ['PREPARE TRANSACTION', "PREPARE TRANSACTION 'x';"],
+            ['COMMIT PREPARED', "COMMIT PREPARED 'x';"],
+          ]
+        : [['XA START', "XA START 'x';"]]),
+    ])('%s', (_label, statement) => {
+      const error = parseError(`-- tandem:expand\nALTER TABLE t ADD COLUMN b int;\n${statement}\n`, dialect);
+      expect(error.message).toContain('transaction control');
+      expectPlace(error, 3);
+    });
+
+    it('in a plain file too', () => {
+      expectPlace(parseError('CREATE TABLE a (id int);\n\nCOMMIT;\n', dialect), 3);
+    });
+  });
+
+  it('BEGIN inside a function body or a MySQL compound statement is not transaction control', () => {
+    expect(() =>
+      parse('-- tandem:expand\nCREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN NEW;\nEND $$;\n'),
+    ).not.toThrow();
+    expect(() =>
+      parse('-- tandem:expand\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\n', 'mysql'),
+    ).not.toThrow();
+  });
+});
