@@ -58,7 +58,8 @@ export function parseUpdate(sql: string, dialect: SqlDialect): BatchableUpdate |
   if (!isKeyword(tokens[i], 'SET')) return { batchable: false, reason: 'no SET clause follows the table' };
 
   const topLevel = tokens.slice(i + 1).filter((token) => token.depth === 0);
-  const blocker = topLevel.find((token) => isKeyword(token, 'FROM', 'RETURNING', 'ORDER', 'LIMIT'));
+  // `a IS [NOT] DISTINCT FROM b` in SET or WHERE is a comparison, not an UPDATE … FROM clause.
+  const blocker = topLevel.find((token, k) => isKeyword(token, 'FROM', 'RETURNING', 'ORDER', 'LIMIT') && !(isKeyword(token, 'FROM') && isKeyword(topLevel[k - 1], 'DISTINCT')));
   if (blocker) return { batchable: false, reason: `it has a ${blocker.text.toUpperCase()} clause` };
   const where = topLevel.find((token) => isKeyword(token, 'WHERE'));
   if (where && isKeyword(tokens[tokens.indexOf(where) + 1], 'CURRENT')) return { batchable: false, reason: 'it uses WHERE CURRENT OF' };
@@ -74,4 +75,32 @@ export function parseUpdate(sql: string, dialect: SqlDialect): BatchableUpdate |
     condition: where ? sql.slice(where.end).trim() : null,
     fromSql: alias ? `${tableSql} AS ${alias}` : tableSql,
   };
+}
+
+/**
+ * The columns the SET clause of an `UPDATE … SET …` assigns, as the database names them (PostgreSQL
+ * bare names folded). PostgreSQL's `SET (a, b) = …` counts both; a dotted target is `alias.column`
+ * on MySQL and `column.field` (a composite field) on PostgreSQL.
+ */
+export function assignedColumns(sql: string, dialect: SqlDialect): string[] {
+  const tokens = tokenize(sql, dialect);
+  const set = tokens.findIndex((token) => token.depth === 0 && isKeyword(token, 'SET'));
+  if (set < 0) return [];
+  const columns: string[] = [];
+  let inTarget = true; // left of the assignment's `=`
+  let brackets = 0; // tokenize counts only parentheses; ARRAY[a, b] has commas too
+  for (let i = set + 1; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token.text === '[') brackets++;
+    else if (token.text === ']') brackets = Math.max(0, brackets - 1);
+    const topLevel = token.depth === 0 && brackets === 0;
+    if (topLevel && isKeyword(token, 'WHERE')) break;
+    if (topLevel && token.text === ',') inTarget = true;
+    else if (topLevel && token.text === '=') inTarget = false;
+    else if (inTarget && (token.kind === 'word' || token.kind === 'quoted')) {
+      const dotted = dialect === 'postgres' ? tokens[i - 1]?.text === '.' : tokens[i + 1]?.text === '.';
+      if (!dotted) columns.push(identifierOf(token, dialect));
+    }
+  }
+  return columns;
 }

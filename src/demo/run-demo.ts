@@ -14,7 +14,8 @@ import { SCENARIOS, type AppStatement, type Scenario } from './scenarios.js';
 import { schemaSnapshot } from './schema-snapshot.js';
 
 type AppVersion = 'old' | 'new';
-type State = 'S0' | 'S1' | 'S2' | 'S3' | 'R';
+/** S0…S3 and R are schema states; `backfill` is the traffic between backfill batches. */
+type State = 'S0' | 'S1' | 'backfill' | 'S2' | 'S3' | 'R';
 
 interface Cell {
   ran: number;
@@ -47,7 +48,7 @@ export async function runDemo(options: { examplesDir?: string; log?: (line: stri
     const app = (version: AppVersion, state: State, scenario: Scenario, kind: 'write' | 'read', id: number) =>
       runApp(session, matrix, version, state, scenario, kind, id);
     /** Each app version writes a row; where both run, each reads the other's row. */
-    const traffic = async (state: State, versions: AppVersion[]) => {
+    const traffic = async (state: State, versions: AppVersion[], quiet = false) => {
       for (const scenario of scenarios) {
         const oldId = nextId++;
         const newId = nextId++;
@@ -58,7 +59,7 @@ export async function runDemo(options: { examplesDir?: string; log?: (line: stri
           await app('old', state, scenario, 'read', newId);
         }
       }
-      log(`  ${versions.map((v) => cellText(matrix, v, state)).join('   ')}`);
+      if (!quiet) log(`  ${versions.map((v) => cellText(matrix, v, state)).join('   ')}`);
     };
     const reporter = demoReporter(log);
     const runner = (subset: Migration[], betweenBatches?: () => Promise<void>) => new Runner(session, subset, reporter, betweenBatches ? { betweenBatches } : {});
@@ -79,7 +80,8 @@ export async function runDemo(options: { examplesDir?: string; log?: (line: stri
 
     log('');
     log(`${chalk.cyan('▶ tandem backfill')} ${chalk.dim('deploy: keyset batches; both versions keep writing between batches')}`);
-    await runner(migrations, async () => traffic('S1', ['old', 'new']).then(() => undefined)).backfill();
+    await runner(migrations, () => traffic('backfill', ['old', 'new'], true)).backfill();
+    log(`  between the batches: ${cellText(matrix, 'old', 'backfill')}   ${cellText(matrix, 'new', 'backfill')}`);
     log(`${chalk.bold('S2')} backfilled: every row has its new columns filled`);
     await traffic('S2', ['old', 'new']);
 
@@ -188,16 +190,17 @@ function cellText(matrix: Map<string, Cell>, version: AppVersion, state: State):
 }
 
 function printMatrix(log: (line: string) => void, matrix: Map<string, Cell>): number {
-  const states: State[] = ['S0', 'S1', 'S2', 'S3', 'R'];
+  const states: State[] = ['S0', 'S1', 'backfill', 'S2', 'S3', 'R'];
+  const width = (state: State) => Math.max(5, state.length + 2);
   log('');
-  log(chalk.bold(`            ${states.map((s) => s.padEnd(5)).join('')}`));
+  log(chalk.bold(`            ${states.map((s) => s.padEnd(width(s))).join('')}`));
   let failures = 0;
   for (const version of ['old', 'new'] as const) {
     const cells = states.map((state) => {
       const cell = matrix.get(`${version} ${state}`);
-      if (!cell) return chalk.dim('—'.padEnd(5));
+      if (!cell) return chalk.dim('—'.padEnd(width(state)));
       failures += cell.failed.length;
-      return cell.failed.length === 0 ? chalk.green('✓'.padEnd(5)) : chalk.red('✗'.padEnd(5));
+      return cell.failed.length === 0 ? chalk.green('✓'.padEnd(width(state))) : chalk.red('✗'.padEnd(width(state)));
     });
     log(`  ${`${version} app`.padEnd(10)}${cells.join('')}`);
   }
