@@ -3,7 +3,7 @@ import { literalSql } from '../db/raw-sql.js';
 import type { Session } from '../db/session.js';
 import type { BackfillProgress, Ledger } from '../runner/ledger.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
-import type { BatchableUpdate } from './parse-update.js';
+import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 
 export interface BackfillSnapshot {
   migrationId: string;
@@ -50,15 +50,37 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   if (keyColumns.length === 0) {
     throw new Error(`table ${tableSql} has no primary key, which a batched backfill walks; add a primary key, or run the update in the expand or contract section`);
   }
+  // A batch that moves a row's key ahead of the walk would reach that row again and update it twice.
+  const fold = (name: string) => (adapter.dialect === 'mysql' ? name.toLowerCase() : name);
+  const assigned = new Set(assignedColumns(update.head, adapter.dialect).map(fold));
+  const movedKeys = keyColumns.filter((column) => assigned.has(fold(column)));
+  if (movedKeys.length > 0) {
+    throw new Error(
+      `the backfill UPDATE of ${tableSql} changes its primary key (${movedKeys.join(', ')}), which a batched backfill walks: a row moved ahead of the walk would be updated again; run this update in the expand or contract section, where it runs as one statement`,
+    );
+  }
   const plainKeys = keyColumns.map((column) => adapter.quoteIdent(column));
   const qualifiedKeys = keyColumns.map((column) => `${update.qualifier}.${adapter.quoteIdent(column)}`);
   const keySelect = plainKeys.map((column, i) => `${adapter.keyAsText(column)} AS k${i}`).join(', ');
-  const readKey = (row: Record<string, unknown> | undefined): string[] | null => (row ? keyColumns.map((_, i) => String(row[`k${i}`])) : null);
+  // mysql2 returns BINARY/VARBINARY keys as bytes, which String() would mangle (most bytes are not
+  // UTF-8): the ledger keeps such a key as hex, and it is bound as bytes again.
+  const binary = keyColumns.map(() => false);
+  const keyText = (value: unknown, i: number): string => {
+    if (!Buffer.isBuffer(value)) return String(value);
+    binary[i] = true;
+    return value.toString('hex');
+  };
+  const readKey = (row: Record<string, unknown> | undefined): string[] | null => (row ? keyColumns.map((_, i) => keyText(row[`k${i}`], i)) : null);
+  // keyCompare only places the values among its bindings, and knex binds a Buffer as bytes.
+  const bindable = (key: string[]): string[] => key.map((value, i) => (binary[i] ? Buffer.from(value, 'hex') : value)) as unknown as string[];
 
-  const maxKey = async (): Promise<string[] | null> =>
-    readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableSql} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]);
+  // Every read of the table waits in its lock queue too (behind someone's ALTER): retry it like the batches.
+  const retrying = <T>(step: () => Promise<T>): Promise<T> => withLockRetry(adapter, options.retries, step, (notice) => options.onRetry?.(notice));
+  const maxKey = (): Promise<string[] | null> =>
+    retrying(async () => readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableSql} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]));
 
   let progress = await ledger.getBackfill(db, migrationId, statementIndex);
+  if (progress && !progress.done) await maxKey(); // a resumed walk: learn which key columns are binary before binding saved keys
   if (!progress) {
     progress = {
       migrationId,
@@ -69,7 +91,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       ceilingKey: await maxKey(),
       pass: 1,
       rowsDone: 0,
-      rowsTotal: await countRows(options),
+      rowsTotal: await retrying(() => countRows(options)),
       batches: 0,
       batchSize: backfill.initialBatchSize,
       done: false,
@@ -106,29 +128,27 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
     const lower = progress.lastKey;
     const ceiling: string[] = progress.ceilingKey!;
     // The key `batchSize` rows further on, but never past the ceiling of this pass.
-    const bound = rangeCondition(adapter, plainKeys, lower, ceiling);
-    const next = readKey(
-      adapter.rows<Record<string, unknown>>(
-        await db.raw(`SELECT ${keySelect} FROM ${tableSql} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
-      )[0],
+    const bound = rangeCondition(adapter, plainKeys, lower && bindable(lower), bindable(ceiling));
+    const next = await retrying(async () =>
+      readKey(
+        adapter.rows<Record<string, unknown>>(
+          await db.raw(`SELECT ${keySelect} FROM ${tableSql} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
+        )[0],
+      ),
     );
     const upper = next ?? ceiling;
-    const range = rangeCondition(adapter, qualifiedKeys, lower, upper);
+    const range = rangeCondition(adapter, qualifiedKeys, lower && bindable(lower), bindable(upper));
     const sql = `${literalSql(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literalSql(update.condition)})` : ''}`;
 
     const batchStarted = Date.now();
-    const updated = await withLockRetry(
-      adapter,
-      options.retries,
-      () =>
-        db.transaction(async (trx) => {
-          for (const statement of adapter.transactionSetup(session.config)) await trx.raw(statement);
-          const affected = adapter.affectedRows(await trx.raw(sql, range.bindings));
-          const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
-          await ledger.saveBackfill(trx, saved);
-          return saved;
-        }),
-      (notice) => options.onRetry?.(notice),
+    const updated = await retrying(() =>
+      db.transaction(async (trx) => {
+        for (const statement of adapter.transactionSetup(session.config)) await trx.raw(statement);
+        const affected = adapter.affectedRows(await trx.raw(sql, range.bindings));
+        const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
+        await ledger.saveBackfill(trx, saved);
+        return saved;
+      }),
     );
     progress = updated;
     batchSize = nextBatchSize(batchSize, Date.now() - batchStarted, backfill);

@@ -4,13 +4,15 @@
  * the app waits at most about one lock timeout at a time; a naive ALTER stalls it until the long
  * transaction ends. Both are measured in the same test, so the test can tell them apart.
  *
- * Plus PostgreSQL's CREATE UNIQUE INDEX CONCURRENTLY: a failed build leaves no INVALID index, and
- * an INVALID leftover of a crashed build is dropped before the build runs again.
+ * And a backfill whose table gets someone's ALTER queued on it retries every statement of a batch.
+ *
+ * Plus PostgreSQL's CREATE UNIQUE INDEX CONCURRENTLY (server and PGlite): a failed build leaves no
+ * INVALID index, and an INVALID leftover of a crashed build is dropped before the build runs again.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { collectingReporter, connect, PhaseFailedError } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { appKnex, holdTableLock, rowsOf, sleep, startAppTraffic, type TrafficStats } from '../support/app-traffic.js';
@@ -70,16 +72,19 @@ afterAll(() => {
 });
 
 describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
-  let db: TestDatabase | null = null;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(kind, `lock safety ${kind}`);
-  });
+  // One database per test: a migration's ledger row must not be seen by another test's directory.
+  const databases: TestDatabase[] = [];
+  const fresh = async (label: string): Promise<TestDatabase | null> => {
+    const db = await createTestDatabase(kind, label);
+    if (db) databases.push(db);
+    return db;
+  };
   afterAll(async () => {
-    await db?.drop();
+    for (const db of databases) await db.drop();
   });
 
   it('an ALTER behind a long transaction stalls app queries for about one lock timeout under tandem, for the whole transaction without', async (ctx) => {
+    const db = await fresh('lock alter');
     if (!db) return ctx.skip(`${kind} server unavailable`);
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
     const mysql = db.kind === 'mysql';
@@ -117,7 +122,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
 
     // The counter-case: the same ALTER with no lock timeout, behind the same long transaction.
     const naive = await underContention(db, async () => {
-      const k = appKnex(db!, 1);
+      const k = appKnex(db, 1);
       try {
         await k.transaction(async (trx) => {
           await trx.raw(mysql ? 'SET SESSION lock_wait_timeout = 31536000' : 'SET LOCAL lock_timeout = 0');
@@ -148,10 +153,78 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     expect(naive.traffic.worstMs).toBeGreaterThan(guarded.traffic.worstMs * 2);
   });
 
+  it('a backfill that meets a queued ALTER on its table retries through it instead of failing', async (ctx) => {
+    const db = await fresh('lock backfill');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    const mysql = db.kind === 'mysql';
+    const TOTAL = 2000;
+
+    const app = appKnex(db, 1);
+    try {
+      await app.schema.createTable('payments', (t) => {
+        t.integer('id').primary();
+      });
+      await app.batchInsert('payments', Array.from({ length: TOTAL }, (_, i) => ({ id: i + 1 })), 1000);
+    } finally {
+      await app.destroy();
+    }
+
+    // Between two batches: a long transaction takes the table and someone's ALTER queues behind it,
+    // so every statement on the table (the next batch's key probe, its UPDATE) waits in line.
+    let between = 0;
+    let blocker: Promise<void> | undefined;
+    const queueAnAlter = async (): Promise<void> => {
+      if (++between !== 3) return;
+      const long = holdTableLock(db, 'payments', 2000);
+      await long.acquired;
+      const k = appKnex(db, 1);
+      blocker = (async () => {
+        try {
+          await k.raw(mysql ? 'SET SESSION lock_wait_timeout = 31536000' : 'SET lock_timeout = 0');
+          await k.raw('ALTER TABLE payments ADD COLUMN memo varchar(20)');
+          await long.committed;
+        } finally {
+          await k.destroy();
+        }
+      })();
+      await sleep(200); // let the ALTER reach the lock queue
+    };
+
+    const dir = migrationsDir({ '20260104000000_payment_hits.sql': '-- tandem:expand\nALTER TABLE payments ADD COLUMN hits int NOT NULL DEFAULT 0;\n\n-- tandem:backfill\nUPDATE payments SET hits = hits + 1;\n' });
+    const reporter = collectingReporter();
+    const tandem = await connect({
+      url: db.url,
+      dir,
+      reporter,
+      betweenBatches: queueAnAlter,
+      config: {
+        lockTimeoutMs: PG_LOCK_TIMEOUT_MS,
+        mysqlLockWaitTimeoutSeconds: MYSQL_LOCK_WAIT_S,
+        retries: { count: 40, initialDelayMs: 100, maxDelayMs: 400 },
+        backfill: { targetBatchMs: 200, initialBatchSize: 100, minBatchSize: 100, maxBatchSize: 100, pauseMs: 0 },
+      },
+    });
+    try {
+      await tandem.expand();
+      await tandem.backfill();
+      await blocker;
+      expect(between).toBeGreaterThan(3);
+      expect(reporter.retries.length).toBeGreaterThanOrEqual(1);
+      const result = await tandem.session.db.raw('SELECT COUNT(*) AS n, MIN(hits) AS lo, MAX(hits) AS hi, COUNT(memo) AS memos FROM payments');
+      const row = rowsOf<Record<string, unknown>>(result)[0]!;
+      expect([Number(row.n), Number(row.lo), Number(row.hi), Number(row.memos)]).toEqual([TOTAL, 1, 1, 0]);
+      expect((await tandem.status())[0]?.phase).toBe('backfilled');
+    } finally {
+      await blocker?.catch(() => undefined);
+      await tandem.close();
+    }
+  });
+
   it('a failed CREATE UNIQUE INDEX CONCURRENTLY leaves no INVALID index, and a rerun after fixing the data succeeds', async (ctx) => {
+    const db = await fresh('lock cic failed');
     if (!db) return ctx.skip(`${kind} server unavailable`);
     if (db.kind === 'mysql') return ctx.skip('CREATE INDEX CONCURRENTLY is PostgreSQL-only');
-    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
 
     const id = '20260102000000_unique_email';
     const dir = migrationsDir({ [`${id}.sql`]: '-- tandem:expand\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n' });
@@ -183,9 +256,9 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
   });
 
   it('an INVALID leftover index of a crashed concurrent build is dropped before the build runs again', async (ctx) => {
+    const db = await fresh('lock cic leftover');
     if (!db) return ctx.skip(`${kind} server unavailable`);
     if (db.kind === 'mysql') return ctx.skip('CREATE INDEX CONCURRENTLY is PostgreSQL-only');
-    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
 
     const id = '20260103000000_unique_sku';
     const dir = migrationsDir({ [`${id}.sql`]: '-- tandem:expand\nCREATE UNIQUE INDEX CONCURRENTLY items_sku_key ON items (sku);\n' });
@@ -207,6 +280,17 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
       expect(await indexesOf(sql, 'items_sku_key')).toEqual([{ valid: true, unique: true }]);
       expect(await invalidIndexCount(sql)).toBe(0);
       expect((await tandem.status()).find((s) => s.id === id)!.phase).toBe('expanded');
+
+      // With IF NOT EXISTS, PostgreSQL itself would skip the build and keep the INVALID leftover.
+      await sql.raw(`ALTER TABLE items ADD COLUMN code text`);
+      await sql.raw(`UPDATE items SET code = 'c-' || (id % 100)`);
+      await expect(sql.raw('CREATE UNIQUE INDEX CONCURRENTLY items_code_key ON items (code)')).rejects.toThrow(/could not create unique index/);
+      expect(await indexesOf(sql, 'items_code_key')).toEqual([{ valid: false, unique: true }]);
+      await sql.raw(`UPDATE items SET code = 'c-' || id`);
+      writeFileSync(join(dir, '20260103000001_unique_code.sql'), '-- tandem:expand\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_code_key ON items (code);\n');
+      await tandem.expand();
+      expect(await indexesOf(sql, 'items_code_key')).toEqual([{ valid: true, unique: true }]);
+      expect(await invalidIndexCount(sql)).toBe(0);
     } finally {
       await tandem.close();
     }
