@@ -90,3 +90,5 @@ export { collectingReporter, silentReporter } from './runner/reporter.js';
 export { ExitCode, TandemError, UsageError, RefusedError, PhaseFailedError } from './errors/tandem-error.js';
 export { Runner } from './runner/runner.js';
 export { Ledger } from './runner/ledger.js';
+export { defineMigration, type MigrationDefinition, type OperationInput } from './operations/define-migration.js';
+export { OPERATIONS, type OperationName } from './operations/registry.js';

@@ -143,7 +143,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
     const batchStarted = Date.now();
     const updated = await retrying(() =>
       db.transaction(async (trx) => {
-        for (const statement of adapter.transactionSetup(session.config)) await trx.raw(statement);
+        for (const statement of [...adapter.transactionSetup(session.config), ...adapter.backfillRole]) await trx.raw(statement);
         const affected = adapter.affectedRows(await trx.raw(sql, range.bindings));
         const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
         await ledger.saveBackfill(trx, saved);
@@ -151,6 +151,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       }),
     );
     progress = updated;
+    for (const statement of adapter.backfillRoleReset) await db.raw(statement);
     batchSize = nextBatchSize(batchSize, Date.now() - batchStarted, backfill);
 
     if (!next) {

@@ -11,7 +11,7 @@ import { redactSecrets, type ConnectionTarget } from './url.js';
  * the same session that holds it. PGlite allows only one connection anyway.
  */
 export function createKnex(target: ConnectionTarget, options: { applicationName?: string } = {}): Knex {
-  const common = { pool: { min: 1, max: 1 }, acquireConnectionTimeout: 30_000 };
+  const common = { pool: { min: 1, max: 1 }, acquireConnectionTimeout: 30_000, log: knexLog };
   switch (target.driver) {
     case 'pg':
       return knexFactory({
@@ -49,6 +49,16 @@ export function createKnex(target: ConnectionTarget, options: { applicationName?
     }
   }
 }
+
+/** knex logs every failed connection attempt itself; tandem reports the failure once, without a password. */
+const knexLog = {
+  warn: (message: unknown) => {
+    if (!String(message).startsWith('Acquire connection error')) process.stderr.write(`${redactSecrets(String(message))}\n`);
+  },
+  error: (message: unknown) => void process.stderr.write(`${redactSecrets(String(message))}\n`),
+  deprecate: () => undefined,
+  debug: () => undefined,
+};
 
 /** Turn a driver's connection failure into a message that says what to check, without the password. */
 export function describeConnectionError(error: unknown, target: ConnectionTarget): UsageError {

@@ -24,6 +24,13 @@ export interface DialectAdapter {
   sessionSetup(config: TandemConfig, applicationName: string): string[];
   /** Run at the start of every transaction the runner opens (PostgreSQL: SET LOCAL lock_timeout). */
   transactionSetup(config: TandemConfig): string[];
+  /**
+   * Marks a backfill batch's transaction, so dual-write shims (tandem's and the user's own) can
+   * tell tandem's backfill from app writes: PostgreSQL `tandem.role`, MySQL `@tandem_role`.
+   */
+  backfillRole: string[];
+  /** Clears the mark after a backfill walk (MySQL's variable outlives the transaction). */
+  backfillRoleReset: string[];
   /** A statement that must not run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, …). */
   mustRunOutsideTransaction(normalizedSql: string): boolean;
 

@@ -19,7 +19,8 @@ export interface ConnectionTarget {
 
 /** Replace the password of a URL-ish string with ***; safe on anything, including non-URLs. */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:***@');
+  // Greedy up to the last @ of the authority: like URL parsers, a raw @ may be part of the password.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^/?#\s"'<>]*@/gi, '$1:***@');
 }
 
 /** Redact every URL password inside free text (error messages from drivers may echo a URL). */
@@ -39,8 +40,10 @@ export function parseConnectionUrl(url: string, cwd: string = process.cwd()): Co
   try {
     parsed = new URL(trimmed);
   } catch {
+    // Where a URL does not parse, its password cannot be told apart: show the scheme only.
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(trimmed)?.[0];
     throw new UsageError(
-      `connection URL "${redactUrl(trimmed)}" is not a valid URL`,
+      `connection URL ${scheme ? `"${scheme}…" ` : ''}is not a valid URL`,
       undefined,
       'give postgres://USER@HOST:PORT/DB, mysql://USER@HOST:PORT/DB, mariadb://…, pglite:PATH or pglite:memory',
     );

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors/tandem-error.js';
 import type { Migration } from './model.js';
+import { DECLARATIVE_EXTENSIONS, loadDeclarativeMigration } from './load-declarative.js';
 import { parseSqlMigration } from './parse-sql-migration.js';
 import type { SqlDialect } from './split-statements.js';
 
@@ -24,14 +25,15 @@ export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = p
   }
   const files = fs
     .readdirSync(absolute, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.toLowerCase().endsWith('.sql'))
+    .filter((entry) => entry.isFile() && isMigrationFile(entry.name))
     .map((entry) => entry.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
   const migrations: Migration[] = [];
   const byVersion = new Map<string, string>();
   for (const fileName of files) {
-    const id = fileName.slice(0, -'.sql'.length);
+    const extension = path.extname(fileName);
+    const id = fileName.slice(0, -extension.length);
     const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
     const { version, name } = idParts(id);
     const clash = byVersion.get(version);
@@ -39,8 +41,17 @@ export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = p
       throw new UsageError(`migration version ${version} is used twice: ${clash} and ${fileName}`, { file: display, line: 1 }, 'give one of them a new version (tandem new NAME makes a fresh timestamp)');
     }
     byVersion.set(version, fileName);
-    const text = fs.readFileSync(path.join(absolute, fileName), 'utf8');
-    migrations.push(parseSqlMigration(text, { file: display, id, name, version, dialect }));
+    if (extension.toLowerCase() === '.sql') {
+      const text = fs.readFileSync(path.join(absolute, fileName), 'utf8');
+      migrations.push(parseSqlMigration(text, { file: display, id, name, version, dialect }));
+    } else migrations.push(loadDeclarativeMigration(path.join(absolute, fileName), { file: display, id, name, version }));
   }
   return migrations;
+}
+
+/** SQL files and declarative migrations (JSON, YAML, TypeScript); not type declarations or other files. */
+function isMigrationFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.d.ts')) return false;
+  return lower.endsWith('.sql') || DECLARATIVE_EXTENSIONS.some((extension) => lower.endsWith(extension));
 }

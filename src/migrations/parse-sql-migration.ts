@@ -8,7 +8,7 @@ const MARKER = /^\s*--\s*tandem:\s*(\S*)\s*$/i;
 const NEAR_MARKER = /^\s*--\s*tandem\s*[:\s]/i;
 
 /** Statements tandem manages itself: a migration must not open or close transactions. */
-const TRANSACTION_CONTROL = /^(begin|start transaction|commit|rollback|abort|end|savepoint|release|prepare transaction|xa)\b/i;
+const TRANSACTION_CONTROL = /^(begin|start\s+transaction|commit|rollback|abort|end|savepoint|release|prepare\s+transaction|xa)\b/i;
 
 export function parseSqlMigration(text: string, options: { file: string; id: string; name: string; version: string; dialect: SqlDialect }): Migration {
   const { file, dialect } = options;

@@ -5,6 +5,8 @@ import type { Dialect } from '../db/url.js';
  * inside a database, so there they are `tandem_`-prefixed tables beside the app's.
  * The database enforces what it can: known states only, a failure always names its phase, and the
  * event log refuses UPDATE and DELETE.
+ * The migrations table is created last: readers that run without the runner lock (status) take its
+ * presence to mean the whole ledger exists (MySQL DDL cannot be made atomic).
  */
 export const LEDGER_VERSION = 1;
 
@@ -35,29 +37,6 @@ function postgresDdl(): string[] {
   return [
     `CREATE SCHEMA IF NOT EXISTS "tandem"`,
     `CREATE TABLE IF NOT EXISTS "tandem"."meta" ("key" text PRIMARY KEY, "value" text NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS "tandem"."migrations" (
-       "id" text PRIMARY KEY,
-       "name" text NOT NULL,
-       "state" text NOT NULL DEFAULT 'pending' CHECK ("state" IN (${STATES})),
-       "active_phase" text CHECK ("active_phase" IN (${PHASES})),
-       "statements_done" integer NOT NULL DEFAULT 0 CHECK ("statements_done" >= 0),
-       "done_checksum" text,
-       "failed" boolean NOT NULL DEFAULT false,
-       "error" text,
-       "error_line" integer,
-       "checksum_expand" text,
-       "checksum_backfill" text,
-       "checksum_contract" text,
-       "checksum_rollback" text,
-       "expanded_at" timestamptz,
-       "backfilled_at" timestamptz,
-       "contracted_at" timestamptz,
-       "rolled_back_at" timestamptz,
-       "applied_by" text,
-       "created_at" timestamptz NOT NULL DEFAULT now(),
-       "updated_at" timestamptz NOT NULL DEFAULT now(),
-       CHECK (NOT "failed" OR "active_phase" IS NOT NULL)
-     )`,
     `CREATE TABLE IF NOT EXISTS "tandem"."events" (
        "id" bigserial PRIMARY KEY,
        "migration_id" text NOT NULL,
@@ -100,35 +79,36 @@ function postgresDdl(): string[] {
      END $$`,
     `DROP TRIGGER IF EXISTS "events_append_only" ON "tandem"."events"`,
     `CREATE TRIGGER "events_append_only" BEFORE UPDATE OR DELETE ON "tandem"."events" FOR EACH ROW EXECUTE FUNCTION "tandem"."events_append_only"()`,
+    `CREATE TABLE IF NOT EXISTS "tandem"."migrations" (
+       "id" text PRIMARY KEY,
+       "name" text NOT NULL,
+       "state" text NOT NULL DEFAULT 'pending' CHECK ("state" IN (${STATES})),
+       "active_phase" text CHECK ("active_phase" IN (${PHASES})),
+       "statements_done" integer NOT NULL DEFAULT 0 CHECK ("statements_done" >= 0),
+       "done_checksum" text,
+       "failed" boolean NOT NULL DEFAULT false,
+       "error" text,
+       "error_line" integer,
+       "checksum_expand" text,
+       "checksum_backfill" text,
+       "checksum_contract" text,
+       "checksum_rollback" text,
+       "expanded_at" timestamptz,
+       "backfilled_at" timestamptz,
+       "contracted_at" timestamptz,
+       "rolled_back_at" timestamptz,
+       "applied_by" text,
+       "compiled" text,
+       "created_at" timestamptz NOT NULL DEFAULT now(),
+       "updated_at" timestamptz NOT NULL DEFAULT now(),
+       CHECK (NOT "failed" OR "active_phase" IS NOT NULL)
+     )`,
   ];
 }
 
 function mysqlDdl(): string[] {
   return [
     `CREATE TABLE IF NOT EXISTS \`tandem_meta\` (\`key\` VARCHAR(64) PRIMARY KEY, \`value\` TEXT NOT NULL) ENGINE=InnoDB`,
-    `CREATE TABLE IF NOT EXISTS \`tandem_migrations\` (
-       \`id\` VARCHAR(255) NOT NULL PRIMARY KEY,
-       \`name\` VARCHAR(255) NOT NULL,
-       \`state\` VARCHAR(16) NOT NULL DEFAULT 'pending' CHECK (\`state\` IN (${STATES})),
-       \`active_phase\` VARCHAR(16) NULL CHECK (\`active_phase\` IN (${PHASES})),
-       \`statements_done\` INT NOT NULL DEFAULT 0 CHECK (\`statements_done\` >= 0),
-       \`done_checksum\` CHAR(64) NULL,
-       \`failed\` BOOLEAN NOT NULL DEFAULT FALSE,
-       \`error\` TEXT NULL,
-       \`error_line\` INT NULL,
-       \`checksum_expand\` CHAR(64) NULL,
-       \`checksum_backfill\` CHAR(64) NULL,
-       \`checksum_contract\` CHAR(64) NULL,
-       \`checksum_rollback\` CHAR(64) NULL,
-       \`expanded_at\` DATETIME(3) NULL,
-       \`backfilled_at\` DATETIME(3) NULL,
-       \`contracted_at\` DATETIME(3) NULL,
-       \`rolled_back_at\` DATETIME(3) NULL,
-       \`applied_by\` VARCHAR(255) NULL,
-       \`created_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-       \`updated_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
-       CHECK (NOT \`failed\` OR \`active_phase\` IS NOT NULL)
-     ) ENGINE=InnoDB`,
     `CREATE TABLE IF NOT EXISTS \`tandem_events\` (
        \`id\` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
        \`migration_id\` VARCHAR(255) NOT NULL,
@@ -169,5 +149,29 @@ function mysqlDdl(): string[] {
     `CREATE TRIGGER \`tandem_events_no_update\` BEFORE UPDATE ON \`tandem_events\` FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tandem_events is append-only'`,
     `DROP TRIGGER IF EXISTS \`tandem_events_no_delete\``,
     `CREATE TRIGGER \`tandem_events_no_delete\` BEFORE DELETE ON \`tandem_events\` FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'tandem_events is append-only'`,
+    `CREATE TABLE IF NOT EXISTS \`tandem_migrations\` (
+       \`id\` VARCHAR(255) NOT NULL PRIMARY KEY,
+       \`name\` VARCHAR(255) NOT NULL,
+       \`state\` VARCHAR(16) NOT NULL DEFAULT 'pending' CHECK (\`state\` IN (${STATES})),
+       \`active_phase\` VARCHAR(16) NULL CHECK (\`active_phase\` IN (${PHASES})),
+       \`statements_done\` INT NOT NULL DEFAULT 0 CHECK (\`statements_done\` >= 0),
+       \`done_checksum\` CHAR(64) NULL,
+       \`failed\` BOOLEAN NOT NULL DEFAULT FALSE,
+       \`error\` TEXT NULL,
+       \`error_line\` INT NULL,
+       \`checksum_expand\` CHAR(64) NULL,
+       \`checksum_backfill\` CHAR(64) NULL,
+       \`checksum_contract\` CHAR(64) NULL,
+       \`checksum_rollback\` CHAR(64) NULL,
+       \`expanded_at\` DATETIME(3) NULL,
+       \`backfilled_at\` DATETIME(3) NULL,
+       \`contracted_at\` DATETIME(3) NULL,
+       \`rolled_back_at\` DATETIME(3) NULL,
+       \`applied_by\` VARCHAR(255) NULL,
+       \`compiled\` LONGTEXT NULL,
+       \`created_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+       \`updated_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+       CHECK (NOT \`failed\` OR \`active_phase\` IS NOT NULL)
+     ) ENGINE=InnoDB`,
   ];
 }

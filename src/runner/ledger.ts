@@ -23,6 +23,8 @@ export interface LedgerRow {
   rolledBackAt: Date | null;
   appliedBy: string | null;
   updatedAt: Date | null;
+  /** A declarative migration's statements per phase, as compiled when its expand started (JSON). */
+  compiled: string | null;
 }
 
 export interface BackfillProgress {
@@ -125,6 +127,13 @@ export class Ledger {
     return (await this.get(id))!;
   }
 
+  /** Keep a declarative migration's compiled statements, so later phases run exactly what expand planned. */
+  async saveCompiled(id: string, name: string, compiled: string | null): Promise<void> {
+    const db = this.session.db;
+    if (!(await this.get(id))) await this.table(db, 'migrations').insert({ id, name, state: 'pending', applied_by: this.session.actor, created_at: this.now(db) });
+    await this.table(db, 'migrations').where({ id }).update({ compiled, updated_at: this.now(db) });
+  }
+
   /** Record that the first `done` statements of the active phase have run (inside the step's transaction when there is one). */
   async saveStatementProgress(db: Db, id: string, done: number, doneChecksum: string): Promise<void> {
     await this.table(db, 'migrations').where({ id }).update({ statements_done: done, done_checksum: doneChecksum, updated_at: this.now(db) });
@@ -135,7 +144,7 @@ export class Ledger {
     const stamp = { expand: 'expanded_at', backfill: 'backfilled_at', contract: 'contracted_at', rollback: 'rolled_back_at' }[phase];
     const clearOnRollback =
       phase === 'rollback'
-        ? { checksum_expand: null, checksum_backfill: null, checksum_contract: null, checksum_rollback: checksum, expanded_at: null, backfilled_at: null }
+        ? { checksum_expand: null, checksum_backfill: null, checksum_contract: null, checksum_rollback: checksum, expanded_at: null, backfilled_at: null, compiled: null }
         : { [`checksum_${phase}`]: checksum };
     await db.transaction(async (trx) => {
       await this.table(trx, 'migrations')
@@ -255,6 +264,7 @@ function mapRow(row: Record<string, unknown>): LedgerRow {
     rolledBackAt: toDate(row.rolled_back_at),
     appliedBy: (row.applied_by as string | null) ?? null,
     updatedAt: toDate(row.updated_at),
+    compiled: (row.compiled as string | null) ?? null,
   };
 }
 

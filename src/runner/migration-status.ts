@@ -1,5 +1,5 @@
 import { EMPTY_CHECKSUM } from '../migrations/checksum.js';
-import { PHASES, type Migration, type Phase } from '../migrations/model.js';
+import { FORWARD_PHASES, type Migration, type Phase } from '../migrations/model.js';
 import type { BackfillProgress, LedgerRow } from './ledger.js';
 
 export type StatusPhase = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back' | 'failed';
@@ -40,7 +40,9 @@ function describe(migration: Migration | undefined, row: LedgerRow | undefined, 
   const phase: StatusPhase = active !== null && !running ? 'failed' : (row?.state ?? 'pending');
   const drift: Phase[] = [];
   if (row && migration) {
-    for (const p of PHASES) {
+    // Forward phases only: a rollback section runs again in every expand → rollback cycle, so the
+    // checksum of the one that last ran is history, not a guard against rerunning it.
+    for (const p of FORWARD_PHASES) {
       const recorded = row.checksums[p];
       const section = migration.sections[p];
       if (recorded && recorded !== (section?.checksum ?? EMPTY_CHECKSUM)) drift.push(p);

@@ -5,8 +5,10 @@ import type { Session } from '../db/session.js';
 import { PhaseFailedError, RefusedError } from '../errors/tandem-error.js';
 import { redactSecrets } from '../db/url.js';
 import { checksumStatements } from '../migrations/checksum.js';
-import type { Migration, Phase } from '../migrations/model.js';
-import { normalizeStatement, type SqlStatement } from '../migrations/split-statements.js';
+import type { Migration, Phase, Statement } from '../migrations/model.js';
+import { normalizeStatement } from '../migrations/split-statements.js';
+import type { Knex } from 'knex';
+import type { DialectAdapter } from '../db/dialect-adapter.js';
 import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild } from './concurrent-index.js';
 import type { Ledger, LedgerState } from './ledger.js';
 import { withLockRetry } from './lock-retry.js';
@@ -26,15 +28,24 @@ export interface PhaseContext {
   betweenBatches?: () => Promise<void>;
 }
 
+/**
+ * VALIDATE CONSTRAINT scans the table under a SHARE UPDATE EXCLUSIVE lock, so reads and writes go on.
+ * Grouped with an earlier ALTER TABLE (the ADD CONSTRAINT … NOT VALID before it) it would scan while
+ * holding that statement's ACCESS EXCLUSIVE lock, which is what NOT VALID + VALIDATE exists to avoid.
+ * So it starts a new transaction; statements after it join that one (they lock after the scan).
+ */
+const STARTS_NEW_TRANSACTION = /^alter table\b.*\bvalidate constraint\b/i;
+
 const RESULT_STATE: Record<Phase, LedgerState> = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled_back' };
 
 /**
  * Plan the steps of a phase. PostgreSQL groups consecutive statements into one transaction, so a
- * failure leaves nothing behind; a statement that cannot run in a transaction stands alone.
- * MySQL commits around every DDL statement anyway, so each statement is its own step and the ledger
- * records each one as it completes.
+ * failure leaves nothing behind; a statement that cannot run in a transaction stands alone, and
+ * VALIDATE CONSTRAINT starts a new transaction (see STARTS_NEW_TRANSACTION). MySQL commits around
+ * every DDL statement anyway, so each statement is its own step and the ledger records each one as
+ * it completes.
  */
-export function planSteps(session: Session, statements: readonly SqlStatement[], phase: Phase, startAt = 0): Step[] {
+export function planSteps(session: Session, statements: readonly Statement[], phase: Phase, startAt = 0): Step[] {
   const { adapter } = session;
   const steps: Step[] = [];
   for (let index = startAt; index < statements.length; index++) {
@@ -46,7 +57,7 @@ export function planSteps(session: Session, statements: readonly SqlStatement[],
     }
     const last = steps[steps.length - 1];
     if (adapter.transactionalDdl && !adapter.mustRunOutsideTransaction(normalized)) {
-      if (last?.kind === 'transaction' && last.to === index) last.to = index + 1;
+      if (last?.kind === 'transaction' && last.to === index && !STARTS_NEW_TRANSACTION.test(normalized)) last.to = index + 1;
       else steps.push({ kind: 'transaction', from: index, to: index + 1 });
     } else steps.push({ kind: 'single', index });
   }
@@ -54,7 +65,7 @@ export function planSteps(session: Session, statements: readonly SqlStatement[],
 }
 
 /** Run one phase of one migration and record it in the ledger. Throws PhaseFailedError when a statement fails. */
-export async function runPhase(context: PhaseContext, migration: Migration, phase: Phase, statements: readonly SqlStatement[], sectionChecksum: string | null): Promise<void> {
+export async function runPhase(context: PhaseContext, migration: Migration, phase: Phase, statements: readonly Statement[], sectionChecksum: string | null): Promise<void> {
   const { session, ledger, reporter } = context;
   const { adapter } = session;
   const dialect = adapter.dialect;
@@ -77,7 +88,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   const steps = planSteps(session, statements, phase, resuming);
   reporter.phaseStarted(migration.id, phase, `${statements.length} statement(s)`);
   let done = resuming;
-  let current: SqlStatement | undefined;
+  let current: Statement | undefined;
   try {
     for (const step of steps) {
       const first = step.kind === 'transaction' ? step.from : step.index;
@@ -106,7 +117,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
             for (const setup of adapter.transactionSetup(session.config)) await trx.raw(setup);
             for (let index = step.from; index < step.to; index++) {
               current = statements[index];
-              await trx.raw(literalSql(statements[index]!.sql));
+              await execute(trx, adapter, statements[index]!);
             }
             await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
           }),
@@ -143,11 +154,21 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   reporter.phaseFinished(migration.id, phase, 'succeeded', durationMs, `${statements.length} statement(s)`);
 }
 
+/**
+ * Run one statement: SQL as written, a query that must come back empty (an operation's check), or
+ * a TypeScript phase function given the connection (or transaction) it runs in.
+ */
+async function execute(db: Knex | Knex.Transaction, adapter: DialectAdapter, statement: Statement): Promise<void> {
+  if (statement.run) return statement.run(db);
+  const result = await db.raw(literalSql(statement.sql));
+  if (statement.assertEmpty !== undefined && adapter.rows(result).length > 0) throw new Error(statement.assertEmpty);
+}
+
 /** A statement outside any transaction; a concurrent index build cleans up after itself when it fails. */
-async function runSingle(session: Session, statement: SqlStatement): Promise<void> {
+async function runSingle(session: Session, statement: Statement): Promise<void> {
   const normalized = normalizeStatement(statement.sql, session.adapter.dialect);
   if (session.adapter.dialect !== 'postgres' || !isConcurrentIndexBuild(normalized)) {
-    await session.db.raw(literalSql(statement.sql));
+    await execute(session.db, session.adapter, statement);
     return;
   }
   await dropLeftoverOf(session, normalized);

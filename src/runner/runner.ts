@@ -1,8 +1,9 @@
 import type { Session } from '../db/session.js';
 import { RefusedError } from '../errors/tandem-error.js';
 import { EMPTY_CHECKSUM, checksumStatements } from '../migrations/checksum.js';
-import { statementsOf, type ForwardPhase, type Migration } from '../migrations/model.js';
-import type { SqlStatement } from '../migrations/split-statements.js';
+import { PHASES, statementsOf, type ForwardPhase, type Migration, type Statement } from '../migrations/model.js';
+import { compileOperations, type CompiledPhases } from '../operations/compile.js';
+import { SchemaInspector } from '../operations/inspect.js';
 import { invertStatement } from './invert-statement.js';
 import { Ledger, type LedgerRow } from './ledger.js';
 import { describeStatuses, type MigrationStatus } from './migration-status.js';
@@ -27,6 +28,7 @@ const NEXT_STATE: Record<ForwardPhase, { from: LedgerRow['state'][]; to: string 
  */
 export class Runner {
   readonly ledger: Ledger;
+  private planInspector: SchemaInspector | undefined;
 
   constructor(
     readonly session: Session,
@@ -91,6 +93,7 @@ export class Runner {
       if (row?.activePhase === phase && !row.failed) {
         await this.ledger.addEvent({ migrationId: migration.id, phase, outcome: 'interrupted', startedAt: row.updatedAt ?? new Date(), durationMs: 0, statements: row.statementsDone, message: 'found unfinished: the runner stopped during this phase' });
       }
+      await this.prepare(migration, row, phase === 'expand');
       await runPhase(this.context, migration, phase, statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM);
       ran.push(migration.id);
     }
@@ -130,18 +133,56 @@ export class Runner {
         throw new RefusedError(`rollback refused for ${migration.id}: later migration(s) ${later.map((m) => m.id).join(', ')} are still in flight`, 'roll those back first, or run `tandem rollback` without an id to roll back every in-flight migration, newest first');
       }
       targets = [migration];
-    } else targets = [...inFlight].reverse();
+    } else {
+      targets = [...inFlight].reverse();
+      if (targets.length === 0) this.refuseIfLatestContracted(rows);
+    }
 
-    const ran: string[] = [];
-    for (const migration of targets) {
+    for (const migration of targets) await this.prepare(migration, rows.get(migration.id), false);
+    // Every target is checked before any runs: a refusal means nothing was rolled back.
+    const plans = targets.map((migration) => {
       const row = rows.get(migration.id)!;
       if (row.state === 'backfilled' && row.activePhase === 'contract' && row.statementsDone > 0) {
         throw new RefusedError(`rollback refused for ${migration.id}: its contract already started`, `finish it with tandem contract`);
       }
-      await runPhase(this.context, migration, 'rollback', this.rollbackStatements(migration, row), migration.sections.rollback?.checksum ?? null);
+      return { migration, statements: this.rollbackStatements(migration, row) };
+    });
+    const ran: string[] = [];
+    for (const { migration, statements } of plans) {
+      await runPhase(this.context, migration, 'rollback', statements, migration.sections.rollback?.checksum ?? null);
       ran.push(migration.id);
     }
     return { phase: 'rollback', ran };
+  }
+
+  /** `rollback` with nothing in flight must not report success when what it would undo was contracted. */
+  private refuseIfLatestContracted(rows: Map<string, LedgerRow>): void {
+    const latest = [...this.migrations].reverse().find((m) => { const state = rows.get(m.id)?.state; return state && state !== 'pending'; });
+    if (latest && rows.get(latest.id)?.state === 'contracted') {
+      throw new RefusedError(`rollback refused: no migration is in flight, and the latest one, ${latest.id}, has been contracted`, 'undo it with a new migration (tandem new NAME)', { file: latest.file });
+    }
+  }
+
+  /**
+   * Give a declarative migration its statements. Expand compiles the operations against the live
+   * schema and keeps the result in the ledger; later phases (and a resumed expand) run exactly
+   * that, so what contract or rollback does never depends on how the schema looks by then.
+   */
+  async prepare(migration: Migration, row: LedgerRow | undefined, compileAnew: boolean): Promise<void> {
+    if (!migration.operations) return;
+    // A plan of pending migrations compiles each against the schema the earlier ones will leave.
+    const inspector = !compileAnew && !row?.compiled ? (this.planInspector ??= new SchemaInspector(this.session.db, this.session.adapter)) : undefined;
+    const resumingExpand = row?.activePhase === 'expand' && row.statementsDone > 0;
+    let compiled: CompiledPhases;
+    if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledPhases;
+    else {
+      compiled = await compileOperations(migration.operations, this.session, migration.id, migration.file, inspector);
+      if (compileAnew) await this.ledger.saveCompiled(migration.id, migration.name, JSON.stringify(compiled));
+    }
+    for (const phase of PHASES) {
+      const section = migration.sections[phase];
+      if (section) section.statements = compiled[phase];
+    }
   }
 
   /**
@@ -149,7 +190,7 @@ export class Runner {
    * statements that ran when an expand stopped part-way (MySQL); else the rollback section; else the
    * undo of the expand section, when every statement in it can be undone.
    */
-  rollbackStatements(migration: Migration, row: LedgerRow): SqlStatement[] {
+  rollbackStatements(migration: Migration, row: LedgerRow): Statement[] {
     if (row.activePhase === 'rollback') return this.rollbackStatementsBefore(migration, row);
     if (row.activePhase === 'expand' && row.statementsDone === 0) return [];
     if (row.activePhase === 'expand') {
@@ -159,7 +200,7 @@ export class Runner {
     return this.rollbackStatementsBefore(migration, row);
   }
 
-  private rollbackStatementsBefore(migration: Migration, row: LedgerRow): SqlStatement[] {
+  private rollbackStatementsBefore(migration: Migration, row: LedgerRow): Statement[] {
     if (migration.sections.rollback) return migration.sections.rollback.statements;
     const expand = statementsOf(migration, 'expand');
     const undo = this.invert(row.activePhase === 'expand' ? expand.slice(0, row.statementsDone) : expand);
@@ -172,8 +213,8 @@ export class Runner {
     );
   }
 
-  private invert(statements: SqlStatement[]): SqlStatement[] | null {
-    const undo: SqlStatement[] = [];
+  private invert(statements: Statement[]): Statement[] | null {
+    const undo: Statement[] = [];
     for (const statement of [...statements].reverse()) {
       const inverse = invertStatement(statement.sql, this.session.adapter.dialect);
       if (!inverse) return null;
@@ -193,7 +234,7 @@ export class Runner {
     );
   }
 
-  checksumOf(statements: SqlStatement[]): string {
+  checksumOf(statements: Statement[]): string {
     return checksumStatements(statements, this.session.adapter.dialect);
   }
 }

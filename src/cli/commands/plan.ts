@@ -18,6 +18,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
   for (const migration of migrations) {
     const row = rows.get(migration.id);
+    await runner.prepare(migration, row, false);
     out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
     for (const phase of PHASES) {
       const done = isDone(phase, row);

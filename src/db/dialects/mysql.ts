@@ -18,6 +18,8 @@ export const mysqlAdapter: DialectAdapter = {
     const seconds = config.mysqlLockWaitTimeoutSeconds;
     return [`SET SESSION lock_wait_timeout = ${seconds}`, `SET SESSION innodb_lock_wait_timeout = ${seconds}`];
   },
+  backfillRole: [`SET @tandem_role = 'backfill'`],
+  backfillRoleReset: [`SET @tandem_role = NULL`],
   transactionSetup: () => [],
   mustRunOutsideTransaction: () => false,
 

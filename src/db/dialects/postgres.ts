@@ -26,6 +26,8 @@ export const postgresAdapter: DialectAdapter = {
   sessionSetup(config: TandemConfig, applicationName: string) {
     return [`SET lock_timeout = '${config.lockTimeoutMs}ms'`, `SET application_name = '${applicationName.replace(/'/g, "''").slice(0, 63)}'`];
   },
+  backfillRole: [`SET LOCAL tandem.role = 'backfill'`],
+  backfillRoleReset: [],
   transactionSetup: (config) => [`SET LOCAL lock_timeout = '${config.lockTimeoutMs}ms'`],
   mustRunOutsideTransaction: (sql) => OUTSIDE_TRANSACTION.some((pattern) => pattern.test(sql)),
 

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { Session } from '../db/session.js';
+import { UsageError } from '../errors/tandem-error.js';
+import type { Phase, Statement } from '../migrations/model.js';
+import { SchemaInspector } from './inspect.js';
+import { OPERATIONS, type OperationName } from './registry.js';
+import type { CompiledStatement, Operation, OperationContext, PhaseSql } from './types.js';
+
+/** One operation as written in a migration file: its name, validated arguments, and where it stands. */
+export interface OperationCall {
+  name: OperationName;
+  args: unknown;
+  index: number;
+  /** Line in the file where the operation starts, when the format tells (JSON, YAML). */
+  line?: number;
+}
+
+export type CompiledPhases = Record<Phase, Statement[]>;
+
+/**
+ * Turn a declarative migration into the statements of each phase for this database, reading the
+ * live schema for what the operations need (column types, keys) — or, for a plan of several
+ * pending migrations, a shared inspector that has seen what the earlier ones will change. Expand, backfill and contract
+ * run the operations' SQL in order; rollback undoes them in reverse order.
+ */
+export async function compileOperations(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect = new SchemaInspector(session.db, session.adapter)): Promise<CompiledPhases> {
+  const result: CompiledPhases = { expand: [], backfill: [], contract: [], rollback: [] };
+  const rollbacks: Statement[][] = [];
+  for (const call of calls) {
+    const operation = OPERATIONS[call.name] as unknown as Operation<unknown>;
+    const context = operationContext(session, migrationId, call.index, inspect);
+    let phases: PhaseSql;
+    try {
+      await operation.validate(call.args, context);
+      phases = await operation.compile(call.args, context);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`operation ${call.index} (${call.name}): ${(error as Error).message}`, { file, ...(call.line ? { line: call.line } : {}) }, 'fix the operation, or the schema it expects');
+    }
+    const toStatements = (list: CompiledStatement[]): Statement[] => list.map((item) => toStatement(item, call));
+    result.expand.push(...toStatements(phases.expand));
+    result.backfill.push(...toStatements(phases.backfill));
+    result.contract.push(...toStatements(phases.contract));
+    rollbacks.push(toStatements(phases.rollback));
+  }
+  result.rollback = rollbacks.reverse().flat();
+  return result;
+}
+
+export function operationContext(session: Session, migrationId: string, index: number, inspect: SchemaInspector): OperationContext {
+  const hash = createHash('sha256').update(`${migrationId}#${index}`).digest('hex').slice(0, 8);
+  return {
+    dialect: session.adapter.dialect,
+    adapter: session.adapter,
+    mariadb: /mariadb/i.test(session.serverVersion),
+    migrationId,
+    index,
+    inspect,
+    objectName: (suffix) => `tandem_${hash}_${suffix}`,
+    quote: (name) => session.adapter.quoteIdent(name),
+  };
+}
+
+function toStatement(item: CompiledStatement, call: OperationCall): Statement {
+  const line = call.line ?? 1;
+  return typeof item === 'string' ? { sql: item, line, column: 1, endLine: line } : { sql: item.sql, line, column: 1, endLine: line, assertEmpty: item.assertEmpty };
+}

@@ -1,0 +1,84 @@
+import type { Knex } from 'knex';
+import type { DialectAdapter } from '../db/dialect-adapter.js';
+
+export interface ColumnFacts {
+  name: string;
+  /** The full type as the database spells it (`integer`, `character varying(200)`, `int(11)`). */
+  type: string;
+  nullable: boolean;
+  /** The default expression, or null. */
+  default: string | null;
+}
+
+/**
+ * Reads the facts operations need from the live schema. While a migration compiles, each operation
+ * also records what its expand will change (a column added, a table renamed), so a later operation
+ * of the same migration sees the schema as it will be when its own statements run.
+ */
+export class SchemaInspector {
+  private readonly cache = new Map<string, ColumnFacts[] | null>();
+
+  constructor(
+    private readonly db: Knex | Knex.Transaction,
+    private readonly adapter: DialectAdapter,
+  ) {}
+
+  /** Columns of a table in order, or null when the table does not exist. */
+  async columns(table: string): Promise<ColumnFacts[] | null> {
+    if (this.cache.has(table)) return this.cache.get(table)!;
+    const facts = this.adapter.dialect === 'postgres' ? await this.postgresColumns(table) : await this.mysqlColumns(table);
+    this.cache.set(table, facts);
+    return facts;
+  }
+
+  async column(table: string, column: string): Promise<ColumnFacts | null> {
+    return (await this.columns(table))?.find((c) => c.name === column) ?? null;
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    return (await this.columns(table)) !== null;
+  }
+
+  async primaryKey(table: string): Promise<string[]> {
+    return this.adapter.primaryKey(this.db, { name: table });
+  }
+
+  /** Record that expand adds a column (or creates the table, with `columns` of its own). */
+  async noteColumnAdded(table: string, column: ColumnFacts): Promise<void> {
+    const columns = (await this.columns(table)) ?? [];
+    this.cache.set(table, [...columns.filter((c) => c.name !== column.name), column]);
+  }
+
+  noteTableCreated(table: string, columns: ColumnFacts[]): void {
+    this.cache.set(table, columns);
+  }
+
+  async noteTableRenamed(from: string, to: string): Promise<void> {
+    this.cache.set(to, await this.columns(from));
+  }
+
+  private async postgresColumns(table: string): Promise<ColumnFacts[] | null> {
+    const result = await this.db.raw(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable, pg_get_expr(d.adbin, d.adrelid) AS "default"
+         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [this.adapter.quoteIdent(table)],
+    );
+    const rows = this.adapter.rows<ColumnFacts>(result);
+    if (rows.length > 0) return rows;
+    const exists = this.adapter.rows<{ ok: boolean }>(await this.db.raw('SELECT to_regclass(?) IS NOT NULL AS ok', [this.adapter.quoteIdent(table)]))[0]?.ok;
+    return exists ? [] : null;
+  }
+
+  private async mysqlColumns(table: string): Promise<ColumnFacts[] | null> {
+    const result = await this.db.raw(
+      `SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE = 'YES' AS nullable, COLUMN_DEFAULT AS \`default\`
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+      [table],
+    );
+    const rows = this.adapter.rows<{ name: string; type: string; nullable: unknown; default: string | null }>(result);
+    if (rows.length === 0) return null;
+    return rows.map((row) => ({ name: row.name, type: row.type, nullable: row.nullable === 1 || row.nullable === '1' || row.nullable === true, default: row.default }));
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { columnDefinition, columnSpec, identifier, isConstantDefault } from '../column-spec.js';
+import { addColumn as addColumnSql, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
+import { buildShim } from '../shims/index.js';
+import { emptyPhases, type Operation } from '../types.js';
+
+const args = z
+  .object({
+    table: identifier,
+    column: columnSpec,
+    up: z.string().optional().describe('SQL expression over the other columns: fills existing rows and the old app\'s inserts'),
+  })
+  .strict();
+
+/**
+ * A nullable column, or one with a constant default, is added as it is (metadata-only on
+ * PostgreSQL 11+ and MariaDB). A required column the old app cannot write is added nullable; a
+ * shim fills it on the old app's writes (from `up`, else the default), the backfill fills existing
+ * rows in batches, and contract makes it NOT NULL without a long lock.
+ */
+export const addColumn: Operation<z.infer<typeof args>> = {
+  name: 'addColumn',
+  summary: 'add a column; a NOT NULL one gets a shim and a batched backfill, and its constraint at contract',
+  args,
+  async validate(a, context) {
+    if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
+    if (await context.inspect.column(a.table, a.column.name)) throw new Error(`column ${a.table}.${a.column.name} exists already`);
+    if (a.column.primaryKey || a.column.unique || a.column.references) {
+      throw new Error('addColumn takes no primaryKey, unique or references: add the column, then use addUnique or addForeignKey, which build them without blocking writes');
+    }
+    if (!a.column.nullable && a.column.default === undefined && a.up === undefined) {
+      throw new Error(`column ${a.column.name} is NOT NULL with neither "default" nor "up": the old app's inserts and the existing rows would have no value; give one of them`);
+    }
+  },
+  async compile(a, context) {
+    const { table, column } = a;
+    const simple = a.up === undefined && (column.nullable || (column.default !== undefined && isConstantDefault(column.default)));
+    if (simple) {
+      await context.inspect.noteColumnAdded(table, { name: column.name, type: column.type, nullable: column.nullable, default: column.default ?? null });
+      return { ...emptyPhases(), expand: [addColumnSql(context, table, columnDefinition(column, context))], rollback: [dropColumn(context, table, column.name)] };
+    }
+    // Added nullable and without a possibly volatile default; filled by the shim and the backfill.
+    const added = { name: column.name, type: column.type, nullable: true, default: null };
+    await context.inspect.noteColumnAdded(table, added);
+    const fill = a.up ?? column.default!;
+    const shim = buildShim(context.dialect, {
+      table,
+      name: context.objectName('fill'),
+      columns: (await context.inspect.columns(table))!.map((c) => ({ name: c.name, type: c.type })),
+      rules: [{ kind: 'fill', column: column.name, expression: fill }],
+    });
+    const q = context.quote;
+    const expand = [addColumnSql(context, table, columnDefinition(column, context, { forceNullable: true, withDefault: false }))];
+    if (column.default !== undefined) expand.push(setDefault(context, table, column.name, column.default));
+    expand.push(...shim.install);
+    return {
+      expand,
+      backfill: [`UPDATE ${q(table)} SET ${q(column.name)} = (${fill}) WHERE ${q(column.name)} IS NULL`],
+      contract: [...shim.remove, ...(column.nullable ? [] : setNotNull(context, table, { ...added, default: column.default ?? null }, context.objectName("nn")))],
+      rollback: [...shim.remove, dropColumn(context, table, column.name)],
+    };
+  },
+};

@@ -1,0 +1,74 @@
+import type { OperationContext } from './types.js';
+import type { ColumnFacts } from './inspect.js';
+
+/**
+ * The safe forms of common steps, per dialect. Each returns statements; the runner adds lock
+ * timeouts and retries to every one of them.
+ */
+export function addColumn(context: OperationContext, table: string, definition: string): string {
+  const sql = `ALTER TABLE ${context.quote(table)} ADD COLUMN ${definition}`;
+  // MariaDB 10.3+ and MySQL 8 add a column without copying the table; pinning INSTANT makes the server refuse rather than copy.
+  return context.dialect === 'mysql' ? `${sql}, ALGORITHM=INSTANT` : sql;
+}
+
+export function dropColumn(context: OperationContext, table: string, column: string): string {
+  const sql = `ALTER TABLE ${context.quote(table)} DROP COLUMN ${context.quote(column)}`;
+  return context.dialect === 'mysql' ? `${sql}, ${context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE'}` : sql;
+}
+
+/**
+ * NOT NULL without a long exclusive lock. PostgreSQL: a CHECK added NOT VALID, validated under a
+ * lock that lets reads and writes go on, after which SET NOT NULL uses the check instead of
+ * scanning (PG 12+). MySQL: MODIFY rebuilds the table online (INPLACE, LOCK=NONE).
+ */
+export function setNotNull(context: OperationContext, table: string, column: ColumnFacts, checkName: string): string[] {
+  const t = context.quote(table);
+  const c = context.quote(column.name);
+  if (context.dialect === 'postgres') {
+    const check = context.quote(checkName);
+    return [
+      `ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID`,
+      `ALTER TABLE ${t} VALIDATE CONSTRAINT ${check}`,
+      `ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL`,
+      `ALTER TABLE ${t} DROP CONSTRAINT ${check}`,
+    ];
+  }
+  return [`ALTER TABLE ${t} MODIFY ${c} ${column.type} NOT NULL${mysqlDefault(column)}, ALGORITHM=INPLACE, LOCK=NONE`];
+}
+
+export function dropNotNull(context: OperationContext, table: string, column: ColumnFacts): string {
+  const t = context.quote(table);
+  const c = context.quote(column.name);
+  if (context.dialect === 'postgres') return `ALTER TABLE ${t} ALTER COLUMN ${c} DROP NOT NULL`;
+  return `ALTER TABLE ${t} MODIFY ${c} ${column.type} NULL${mysqlDefault(column)}, ALGORITHM=INPLACE, LOCK=NONE`;
+}
+
+export function setDefault(context: OperationContext, table: string, column: string, expression: string | null): string {
+  const action = expression === null ? 'DROP DEFAULT' : `SET DEFAULT ${expression}`;
+  return `ALTER TABLE ${context.quote(table)} ALTER COLUMN ${context.quote(column)} ${action}`;
+}
+
+export function renameColumn(context: OperationContext, table: string, from: string, to: string): string {
+  return `ALTER TABLE ${context.quote(table)} RENAME COLUMN ${context.quote(from)} TO ${context.quote(to)}`;
+}
+
+/** MODIFY re-states the whole column: keep its default. MariaDB reports defaults as SQL (quoted strings, NULL). */
+function mysqlDefault(column: ColumnFacts): string {
+  if (column.default === null || column.default === 'NULL') return '';
+  return ` DEFAULT ${column.default}`;
+}
+
+/** Statement text for index builds that never block writes. */
+export function createIndex(context: OperationContext, options: { table: string; name: string; columns: string[]; unique?: boolean; where?: string }): string {
+  const columns = options.columns.map((column) => context.quote(column)).join(', ');
+  const unique = options.unique ? 'UNIQUE ' : '';
+  if (context.dialect === 'postgres') {
+    return `CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${context.quote(options.name)} ON ${context.quote(options.table)} (${columns})${options.where ? ` WHERE ${options.where}` : ''}`;
+  }
+  return `ALTER TABLE ${context.quote(options.table)} ADD ${unique}INDEX ${context.quote(options.name)} (${columns}), ALGORITHM=INPLACE, LOCK=NONE`;
+}
+
+export function dropIndex(context: OperationContext, table: string, name: string): string {
+  if (context.dialect === 'postgres') return `DROP INDEX CONCURRENTLY IF EXISTS ${context.quote(name)}`;
+  return `ALTER TABLE ${context.quote(table)} DROP INDEX ${context.quote(name)}, ALGORITHM=INPLACE, LOCK=NONE`;
+}

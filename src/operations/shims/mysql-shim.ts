@@ -1,0 +1,48 @@
+import { mysqlAdapter } from '../../db/dialects/mysql.js';
+import type { ShimSpec, SyncRule } from './sync-rules.js';
+
+const q = (name: string) => mysqlAdapter.quoteIdent(name);
+const ROLE = `COALESCE(@tandem_role, '')`;
+
+/**
+ * Two triggers (BEFORE INSERT, BEFORE UPDATE) for a shim. Each starts by declaring a local variable
+ * per column, holding the incoming value, so the op's expressions can use bare column names.
+ */
+export function mysqlShim(spec: ShimSpec): { install: string[]; remove: string[] } {
+  const table = q(spec.table);
+  const declarations = spec.columns.map((c) => `  DECLARE ${q(c.name)} ${c.type} DEFAULT NEW.${q(c.name)};`).join('\n');
+  const trigger = (event: 'INSERT' | 'UPDATE') => {
+    const name = q(`${spec.name}_${event === 'INSERT' ? 'bi' : 'bu'}`);
+    return `CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW
+BEGIN
+${declarations}
+  IF ${ROLE} <> 'backfill' THEN
+${spec.rules.map((rule) => ruleSql(rule, event)).join('\n')}
+  END IF;
+END`;
+  };
+  return {
+    install: [trigger('INSERT'), trigger('UPDATE')],
+    remove: [`DROP TRIGGER IF EXISTS ${q(`${spec.name}_bi`)}`, `DROP TRIGGER IF EXISTS ${q(`${spec.name}_bu`)}`],
+  };
+}
+
+function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
+  if (rule.kind === 'fill') {
+    return `    IF NEW.${q(rule.column)} IS NULL THEN\n      SET NEW.${q(rule.column)} = (${rule.expression});\n    END IF;`;
+  }
+  const oldCol = `NEW.${q(rule.oldColumn)}`;
+  const newCol = `NEW.${q(rule.newColumn)}`;
+  if (event === 'INSERT') {
+    return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND ${newCol} IS NOT NULL) THEN
+      SET ${oldCol} = (${rule.down});
+    ELSE
+      SET ${newCol} = (${rule.up});
+    END IF;`;
+  }
+  return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND NOT (${newCol} <=> OLD.${q(rule.newColumn)})) THEN
+      SET ${oldCol} = (${rule.down});
+    ELSEIF ${ROLE} = 'old' OR NOT (${oldCol} <=> OLD.${q(rule.oldColumn)}) THEN
+      SET ${newCol} = (${rule.up});
+    END IF;`;
+}

@@ -1,0 +1,49 @@
+import type { z } from 'zod';
+import type { DialectAdapter } from '../db/dialect-adapter.js';
+import type { Dialect } from '../db/url.js';
+import type { SchemaInspector } from './inspect.js';
+
+/**
+ * A statement an operation generates: plain SQL, or a query that must return no rows (the phase
+ * fails with `assertEmpty` as its message otherwise), for checks MySQL cannot express as DDL.
+ */
+export type CompiledStatement = string | { sql: string; assertEmpty: string };
+
+/** The SQL an operation contributes to each phase, in order. Rollback undoes expand (and backfill). */
+export interface PhaseSql {
+  expand: CompiledStatement[];
+  backfill: CompiledStatement[];
+  contract: CompiledStatement[];
+  rollback: CompiledStatement[];
+}
+
+export interface OperationContext {
+  dialect: Dialect;
+  adapter: DialectAdapter;
+  /** True on MariaDB (it differs from MySQL in INSTANT/INPLACE support and syntax). */
+  mariadb: boolean;
+  migrationId: string;
+  /** Position of the operation in its migration, for unique shim names. */
+  index: number;
+  /** Facts about the live schema (column types, keys), read when the migration is compiled. */
+  inspect: SchemaInspector;
+  /** A short, stable, unique name for this operation's objects: `tandem_<hash>_<suffix>`. */
+  objectName(suffix: string): string;
+  quote(name: string): string;
+}
+
+/**
+ * One declarative operation: its argument schema (zod validates every file), a check against the
+ * live schema, and the SQL of each phase for the context's dialect.
+ */
+export interface Operation<A> {
+  name: string;
+  /** One sentence for docs and errors. */
+  summary: string;
+  args: z.ZodType<A>;
+  /** Throws an Error naming the problem (the table does not exist, …); the loader adds file and operation index. */
+  validate(args: A, context: OperationContext): Promise<void>;
+  compile(args: A, context: OperationContext): Promise<PhaseSql>;
+}
+
+export const emptyPhases = (): PhaseSql => ({ expand: [], backfill: [], contract: [], rollback: [] });
