@@ -10,6 +10,7 @@ import { runNew } from './commands/new-migration.js';
 import { renderPlan } from './commands/plan.js';
 import { renderStatusTable, statusJson } from './commands/status.js';
 import { cliReporter } from './output.js';
+import { registerLintCommand } from './commands/lint.js';
 import { runDemo } from '../demo/run-demo.js';
 
 const VERSION = '0.1.0';
@@ -39,6 +40,8 @@ export function buildProgram(): Command {
     .option('--retries <n>', 'retries of a step after a lock timeout (default 10)')
     .option('--json', 'machine-readable output: one JSON object per line (status: one document)')
     .showHelpAfterError()
+    // Before the subcommands are added, so they inherit it: their usage errors must exit 2, not 1.
+    .exitOverride()
     .addHelpText('after', EXIT_CODES_HELP);
 
   const globals = (command: Command) => command.optsWithGlobals() as GlobalOptions;
@@ -115,6 +118,7 @@ export function buildProgram(): Command {
       process.exitCode = await runDemo(options.examples ? { examplesDir: options.examples } : {});
     });
 
+  registerLintCommand(program);
   return program;
 }
 

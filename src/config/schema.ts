@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lintConfigSchema } from '../lint/config.js';
 
 /** Lock-timeout retries: exponential backoff with jitter between attempts. */
 export const retrySchema = z
@@ -29,6 +30,7 @@ export const configSchema = z
     mysqlLockWaitTimeoutSeconds: z.number().int().min(1).default(2).describe('MySQL/MariaDB lock_wait_timeout for every DDL'),
     retries: retrySchema.default(() => retrySchema.parse({})),
     backfill: backfillSchema.default(() => backfillSchema.parse({})),
+    lint: lintConfigSchema.optional(),
   })
   .strict();
 

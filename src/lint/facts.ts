@@ -1,0 +1,193 @@
+import { findWord, identifier, isWord, readName } from './parse/tokens.js';
+import type { RuleContext } from './types.js';
+import { mysqlAlterTable, mysqlColumnDef } from './rules/helpers.js';
+
+/** A CHECK (col IS NOT NULL) constraint seen in the file, and whether it is validated. */
+export interface NotNullCheck {
+  table: string;
+  column: string;
+  validated: boolean;
+}
+
+export const memoryKeys = {
+  notNullChecks: 'notNullChecks',
+  lockTimeout: 'lockTimeout',
+  fkChecksOff: 'fkChecksOff',
+  explicitTransaction: 'explicitTransaction',
+  transactionStart: 'transactionStart',
+} as const;
+
+export function notNullChecks(context: Pick<RuleContext, 'memory'>): Map<string, NotNullCheck> {
+  let checks = context.memory.get(memoryKeys.notNullChecks) as Map<string, NotNullCheck> | undefined;
+  if (!checks) {
+    checks = new Map();
+    context.memory.set(memoryKeys.notNullChecks, checks);
+  }
+  return checks;
+}
+
+/** After the rules ran on a statement: remember what later statements depend on. */
+export function trackFacts(context: RuleContext): void {
+  const { statement, memory } = context;
+  const tokens = statement.tokens;
+  if (statement.pg) {
+    const { type, node } = statement.pg;
+    if (type === 'CreateStmt') context.createdTables.add(String(node.relation?.relname ?? '').toLowerCase());
+    if (type === 'CreateTableAsStmt') context.createdTables.add(String(node.into?.rel?.relname ?? '').toLowerCase());
+    if (type === 'TransactionStmt') {
+      const kind = String(node.kind);
+      if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') {
+        memory.set(memoryKeys.explicitTransaction, true);
+        memory.set(memoryKeys.transactionStart, statement.index);
+      } else if (['TRANS_STMT_COMMIT', 'TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED'].includes(kind)) {
+        memory.set(memoryKeys.explicitTransaction, false);
+      }
+    }
+    if (type === 'VariableSetStmt' && ['lock_timeout', 'statement_timeout'].includes(String(node.name))) memory.set(memoryKeys.lockTimeout, true);
+    if (type === 'AlterTableStmt') trackNotNullChecks(context, node);
+    return;
+  }
+  // MySQL
+  if (isWord(tokens[0], 'CREATE')) {
+    const at = findWord(tokens, 1, ['TABLE']);
+    if (at > 0 && at <= 2) {
+      let i = at + 1;
+      if (isWord(tokens[i], 'IF')) i += 3;
+      context.createdTables.add(readName(tokens, i, 'mysql').name);
+    }
+  }
+  if (isWord(tokens[0], 'SET')) {
+    const names = tokens.filter((t) => t.kind === 'word').map((t) => t.upper);
+    if (names.includes('LOCK_WAIT_TIMEOUT')) memory.set(memoryKeys.lockTimeout, true);
+    const fk = tokens.findIndex((t) => isWord(t, 'FOREIGN_KEY_CHECKS'));
+    if (fk >= 0) {
+      const value = tokens[fk + 2]?.upper;
+      memory.set(memoryKeys.fkChecksOff, value === '0' || value === 'OFF' || value === 'FALSE');
+    }
+  }
+}
+
+function trackNotNullChecks(context: RuleContext, node: any): void {
+  const checks = notNullChecks(context);
+  const table = String(node.relation?.relname ?? '');
+  for (const raw of node.cmds ?? []) {
+    const cmd = raw.AlterTableCmd ?? raw;
+    if (cmd.subtype === 'AT_AddConstraint' && cmd.def?.Constraint?.contype === 'CONSTR_CHECK') {
+      const constraint = cmd.def.Constraint;
+      const test = constraint.raw_expr?.NullTest;
+      if (test?.nulltesttype === 'IS_NOT_NULL' && test.arg?.ColumnRef) {
+        const fields = test.arg.ColumnRef.fields ?? [];
+        const column = String(fields[fields.length - 1]?.String?.sval ?? '');
+        checks.set(String(constraint.conname ?? `${table}.${column}`), { table, column, validated: !constraint.skip_validation });
+      }
+    }
+    if (cmd.subtype === 'AT_ValidateConstraint') {
+      const check = checks.get(String(cmd.name));
+      if (check) check.validated = true;
+    }
+  }
+}
+
+/** Whether a validated CHECK (column IS NOT NULL) exists for the column (PostgreSQL 12+ then skips the SET NOT NULL scan). */
+export function hasValidatedNotNullCheck(context: RuleContext, table: string, column: string): boolean {
+  for (const check of notNullChecks(context).values()) if (check.table === table && check.column === column && check.validated) return true;
+  return false;
+}
+
+export { identifier };
+
+/** Record column types from CREATE TABLE and ADD COLUMN, for rules that compare an old type with a new one. */
+export function trackSchema(context: RuleContext): void {
+  const { statement, schema } = context;
+  const table = (name: string): Map<string, string> => {
+    let columns = schema.get(name);
+    if (!columns) schema.set(name, (columns = new Map()));
+    return columns;
+  };
+  if (statement.pg) {
+    const { type, node } = statement.pg;
+    const typeText = (typeName: any): string => {
+      const names = (typeName?.names ?? []).map((n: any) => String(n.String?.sval ?? '')).filter((n: string) => n !== 'pg_catalog');
+      const mods = (typeName?.typmods ?? []).map((m: any) => m?.A_Const?.ival?.ival ?? '').join(',');
+      return `${names.join('.')}${mods ? `(${mods})` : ''}`.toLowerCase();
+    };
+    if (type === 'CreateStmt') {
+      const columns = table(String(node.relation?.relname ?? ''));
+      for (const element of node.tableElts ?? []) if (element.ColumnDef) columns.set(String(element.ColumnDef.colname), typeText(element.ColumnDef.typeName));
+    }
+    if (type === 'AlterTableStmt') {
+      const columns = table(String(node.relation?.relname ?? ''));
+      for (const raw of node.cmds ?? []) {
+        const cmd = raw.AlterTableCmd ?? raw;
+        if (cmd.subtype === 'AT_AddColumn' && cmd.def?.ColumnDef) columns.set(String(cmd.def.ColumnDef.colname), typeText(cmd.def.ColumnDef.typeName));
+        if (cmd.subtype === 'AT_AlterColumnType' && cmd.def?.ColumnDef) columns.set(String(cmd.name), typeText(cmd.def.ColumnDef.typeName));
+        if (cmd.subtype === 'AT_DropColumn') columns.delete(String(cmd.name));
+      }
+    }
+    return;
+  }
+  const tokens = statement.tokens;
+  const alter = mysqlAlterTable(context);
+  if (alter) {
+    const columns = table(alter.table);
+    for (const clause of alter.clauses) {
+      const notNull = () => (mysqlColumnDef(tokens, clause.defStart, clause.last).notNull ? 'not null' : 'null');
+      if (clause.kind === 'add-column' || clause.kind === 'modify-column') {
+        columns.set(clause.name, mysqlTypeText(tokens, clause.defStart));
+        columns.set(nullabilityKey(clause.name), notNull());
+      }
+      if (clause.kind === 'change-column') {
+        columns.delete(clause.name);
+        columns.set(clause.value, mysqlTypeText(tokens, clause.defStart));
+        columns.set(nullabilityKey(clause.value), notNull());
+      }
+      if (clause.kind === 'drop-column') columns.delete(clause.name);
+    }
+    return;
+  }
+  if (isWord(tokens[0], 'CREATE')) {
+    const at = findWord(tokens, 1, ['TABLE']);
+    if (at < 0 || at > 2) return;
+    let i = at + 1;
+    if (isWord(tokens[i], 'IF')) i += 3;
+    const name = readName(tokens, i, 'mysql');
+    const open = name.next;
+    if (tokens[open]?.text !== '(') return;
+    const columns = table(name.name);
+    // Column definitions: depth-1 comma-separated items that do not start with a key word.
+    let start = open + 1;
+    for (let k = open + 1; k <= tokens.length; k++) {
+      const token = tokens[k];
+      const ends = !token || (token.depth === 1 && token.text === ',') || (token.depth === 0 && token.text === ')');
+      if (!ends) continue;
+      const first = tokens[start];
+      if (first && !isWord(first, 'PRIMARY', 'KEY', 'INDEX', 'UNIQUE', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'FULLTEXT', 'SPATIAL')) {
+        const name = identifier(first, 'mysql');
+        columns.set(name, mysqlTypeText(tokens, start + 1));
+        columns.set(nullabilityKey(name), mysqlColumnDef(tokens, start + 1, k - 1).notNull ? 'not null' : 'null');
+      }
+      start = k + 1;
+      if (!token || token.depth === 0) break;
+    }
+  }
+}
+
+/** `VARCHAR(200)`, `BIGINT UNSIGNED`: the type of a MySQL column definition starting at `at`. */
+export function mysqlTypeText(tokens: RuleContext['statement']['tokens'], at: number): string {
+  let text = tokens[at]?.upper ?? '';
+  let i = at + 1;
+  if (tokens[i]?.text === '(') {
+    const depth = tokens[i]!.depth;
+    let j = i + 1;
+    while (j < tokens.length && !(tokens[j]!.text === ')' && tokens[j]!.depth === depth)) j++;
+    text += tokens.slice(i, j + 1).map((t) => t.text).join('').toUpperCase();
+    i = j + 1;
+  }
+  while (isWord(tokens[i], 'UNSIGNED', 'SIGNED', 'ZEROFILL')) text += ` ${tokens[i++]!.upper}`;
+  return text;
+}
+
+/** Where trackSchema keeps a MySQL column's nullability ('null' | 'not null') next to its type. */
+export function nullabilityKey(column: string): string {
+  return `${column}\u0000nullability`;
+}

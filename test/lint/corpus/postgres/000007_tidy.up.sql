@@ -1,0 +1,2 @@
+ALTER TABLE orders SET TABLESPACE archive;
+CLUSTER orders USING orders_pkey;
