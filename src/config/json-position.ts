@@ -90,3 +90,67 @@ export function toPosition(text: string, offset: number): TextPosition {
   }
   return { line, column: offset - lineStart + 1 };
 }
+
+/**
+ * Offset of the first JSON syntax error. V8 leaves the position out of some messages ("Unexpected
+ * token ''', … is not valid JSON"), so a small recursive-descent scan finds it.
+ */
+export function jsonSyntaxErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw new JsonSyntaxAt(Math.min(i, text.length));
+  };
+  const space = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const string = (): void => {
+    if (text[i] !== '"') fail();
+    for (i++; i < text.length && text[i] !== '"'; i++) {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    space();
+    const open = text[i];
+    if (open === '{' || open === '[') {
+      const close = open === '{' ? '}' : ']';
+      i++;
+      space();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (open === '{') {
+          space();
+          string();
+          space();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        space();
+        if (text[i] === close) return void i++;
+        if (text[i] !== ',') fail();
+        i++;
+      }
+    }
+    if (open === '"') return string();
+    const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
+    if (!literal) fail();
+    i += literal![0].length;
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail();
+  } catch (error) {
+    if (error instanceof JsonSyntaxAt) return error.offset;
+    throw error;
+  }
+  return text.length;
+}
+
+class JsonSyntaxAt {
+  constructor(readonly offset: number) {}
+}

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors/tandem-error.js';
 import { EMPTY_CHECKSUM } from '../../src/migrations/checksum.js';
+import { loadMigrations } from '../../src/migrations/load-migrations.js';
 import { parseSqlMigration } from '../../src/migrations/parse-sql-migration.js';
 import type { SqlDialect } from '../../src/migrations/split-statements.js';
 
@@ -160,7 +164,7 @@ describe('parseSqlMigration: malformed files name file and line', () => {
     it.each([
       ['BEGIN', 'BEGIN;'],
       ['begin work', 'begin work;'],
-      ['START TRANSACTION', 'START TRANSACTION;'],
+      ['START TRANSACTION', 'START\n  TRANSACTION;'],
       ['COMMIT', 'COMMIT;'],
       ['ROLLBACK', 'ROLLBACK;'],
       ['END', 'END;'],
@@ -192,5 +196,61 @@ describe('parseSqlMigration: malformed files name file and line', () => {
     expect(() =>
       parse('-- tandem:expand\nDELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END//\nDELIMITER ;\n', 'mysql'),
     ).not.toThrow();
+  });
+});
+
+describe('loadMigrations', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-load-unit-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const dirWith = (files: Record<string, string>): string => {
+    const dir = fs.mkdtempSync(path.join(root, 'm-'));
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+      fs.writeFileSync(path.join(dir, name), text);
+    }
+    return dir;
+  };
+
+  it('reads .sql files in file-name order, with id, version and name; other files are left alone', () => {
+    const dir = dirWith({
+      '20260102000000_second.sql': 'SELECT 2;',
+      '20260101000000_first_one.sql': '-- tandem:expand\nSELECT 1;',
+      'README.md': '# not a migration',
+      'probes/20260103000000_probe.sql': 'SELECT 3;',
+      '20260104000000-dashed.SQL': 'SELECT 4;',
+    });
+    const migrations = loadMigrations(dir, 'postgres', root);
+    expect(migrations.map((m) => [m.id, m.version, m.name, m.plain])).toEqual([
+      ['20260101000000_first_one', '20260101000000', 'first_one', false],
+      ['20260102000000_second', '20260102000000', 'second', true],
+      ['20260104000000-dashed', '20260104000000', 'dashed', true],
+    ]);
+    expect(migrations[0]?.file).toBe(path.join(path.relative(root, dir), '20260101000000_first_one.sql'));
+  });
+
+  it('a version used twice is an error naming the file', () => {
+    const dir = dirWith({ '20260101000000_a.sql': 'SELECT 1;', '20260101000000_b.sql': 'SELECT 2;' });
+    try {
+      loadMigrations(dir, 'postgres', root);
+      throw new Error('expected loadMigrations to throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as UsageError).message).toContain('20260101000000 is used twice: 20260101000000_a.sql and 20260101000000_b.sql');
+      expect((error as UsageError).place).toEqual({ file: path.join(path.relative(root, dir), '20260101000000_b.sql'), line: 1 });
+    }
+  });
+
+  it('a malformed file anywhere in the directory stops the load, naming it and the line', () => {
+    const dir = dirWith({ '20260101000000_ok.sql': 'SELECT 1;', '20260102000000_bad.sql': '-- tandem:expand\nSELECT 1;\n-- tandem:later\n' });
+    expect(() => loadMigrations(dir, 'mysql', root)).toThrow(/unknown phase marker/);
+    try {
+      loadMigrations(dir, 'mysql', root);
+    } catch (error) {
+      expect((error as UsageError).where).toBe(`${path.join(path.relative(root, dir), '20260102000000_bad.sql')}:3`);
+    }
+  });
+
+  it('a missing directory is a usage error that says how to create it', () => {
+    expect(() => loadMigrations(path.join(root, 'nope'), 'postgres', root)).toThrow(/does not exist/);
   });
 });
