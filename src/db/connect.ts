@@ -10,8 +10,18 @@ import { redactSecrets, type ConnectionTarget } from './url.js';
  * (pg_advisory_lock / GET_LOCK) belongs to a session, so every statement of a run goes through
  * the same session that holds it. PGlite allows only one connection anyway.
  */
-export function createKnex(target: ConnectionTarget, options: { applicationName?: string } = {}): Knex {
-  const common = { pool: { min: 1, max: 1 }, acquireConnectionTimeout: 30_000, log: knexLog };
+export function createKnex(target: ConnectionTarget, options: { applicationName?: string; sessionSetup?: string[] } = {}): Knex {
+  // Session settings (lock timeouts) run on every new connection, so a reconnect keeps them.
+  const afterCreate = (connection: { query(sql: string, callback: (error: Error | null) => void): unknown }, done: (error: Error | null, connection: unknown) => void) => {
+    const statements = [...(options.sessionSetup ?? [])];
+    const next = (error: Error | null): void => {
+      const sql = statements.shift();
+      if (error || sql === undefined) done(error, connection);
+      else connection.query(sql, next);
+    };
+    next(null);
+  };
+  const common = { pool: { min: 1, max: 1, afterCreate }, acquireConnectionTimeout: 30_000, log: knexLog };
   switch (target.driver) {
     case 'pg':
       return knexFactory({

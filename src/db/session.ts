@@ -31,12 +31,14 @@ export function describeActor(): string {
 export async function openSession(target: ConnectionTarget, config: TandemConfig, command: string): Promise<Session> {
   const actor = describeActor();
   const applicationName = `tandem ${command} (${actor})`;
-  const db = createKnex(target, { applicationName });
   const adapter = adapterFor(target.dialect);
+  const sessionSetup = adapter.sessionSetup(config, applicationName);
+  const db = createKnex(target, { applicationName, sessionSetup });
   let serverVersion: string;
   try {
     serverVersion = await adapter.serverVersion(db);
-    for (const statement of adapter.sessionSetup(config, applicationName)) await db.raw(statement);
+    // PGlite has no pool hook; its one connection lives as long as the session.
+    if (target.driver === 'pglite') for (const statement of sessionSetup) await db.raw(statement);
   } catch (error) {
     await db.destroy().catch(() => undefined);
     throw describeConnectionError(error, target);
