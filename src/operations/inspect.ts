@@ -17,6 +17,7 @@ export interface ColumnFacts {
  */
 export class SchemaInspector {
   private readonly cache = new Map<string, ColumnFacts[] | null>();
+  private readonly indexCache = new Map<string, string[][]>();
 
   constructor(
     private readonly db: Knex | Knex.Transaction,
@@ -55,6 +56,28 @@ export class SchemaInspector {
 
   async noteTableRenamed(from: string, to: string): Promise<void> {
     this.cache.set(to, await this.columns(from));
+    this.indexCache.set(to, await this.indexes(from));
+  }
+
+  /** The column lists of a table's indexes (primary key included), in index order; [] for a table that does not exist. */
+  async indexes(table: string): Promise<string[][]> {
+    if (this.indexCache.has(table)) return this.indexCache.get(table)!;
+    const sql =
+      this.adapter.dialect === 'postgres'
+        ? `SELECT i.indexrelid::text AS name, a.attname AS "column" FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum WHERE i.indrelid = to_regclass(?) ORDER BY i.indexrelid, k.ord`
+        : 'SELECT INDEX_NAME AS name, COLUMN_NAME AS `column` FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY INDEX_NAME, SEQ_IN_INDEX';
+    const rows = this.adapter.rows<{ name: string; column: string }>(await this.db.raw(sql, [this.adapter.dialect === 'postgres' ? this.adapter.quoteIdent(table) : table]));
+    const byName = new Map<string, string[]>();
+    for (const row of rows) byName.set(row.name, [...(byName.get(row.name) ?? []), row.column]);
+    const indexes = [...byName.values()];
+    this.indexCache.set(table, indexes);
+    return indexes;
+  }
+
+  /** Record that expand builds an index (or a key that has one) on these columns. */
+  async noteIndex(table: string, columns: string[]): Promise<void> {
+    this.indexCache.set(table, [...(await this.indexes(table)), columns]);
   }
 
   private async postgresColumns(table: string): Promise<ColumnFacts[] | null> {

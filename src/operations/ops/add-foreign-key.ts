@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
+import { dropIndex } from '../safe-sql.js';
 import { emptyPhases, type Operation } from '../types.js';
 
 const args = z
@@ -42,18 +43,26 @@ export const addForeignKey: Operation<z.infer<typeof args>> = {
         rollback: [`ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${name}`],
       };
     }
+    // InnoDB needs an index starting with the key's columns; without one it builds one named after
+    // the constraint, which DROP FOREIGN KEY leaves behind: rollback drops it too.
+    const covered = (await context.inspect.indexes(a.table)).some((columns) => a.columns.every((column, i) => columns[i] === column));
+    if (!covered) await context.inspect.noteIndex(a.table, a.columns);
     const join = a.columns.map((column, i) => `p.${q(a.references.columns[i]!)} = c.${q(column)}`).join(' AND ');
     const present = a.columns.map((column) => `c.${q(column)} IS NOT NULL`).join(' AND ');
     return {
       ...emptyPhases(),
-      expand: ['SET SESSION foreign_key_checks = 0', `ALTER TABLE ${t} ADD ${constraint}, ALGORITHM=INPLACE, LOCK=NONE`, 'SET SESSION foreign_key_checks = 1'],
+      // MariaDB scopes the setting to the one statement: a failed expand leaves no session without
+      // foreign key checks, and a rerun (a new session) does not resume at an ALTER lacking it.
+      expand: context.mariadb
+        ? [`SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE ${t} ADD ${constraint}, ALGORITHM=INPLACE, LOCK=NONE`]
+        : ['SET SESSION foreign_key_checks = 0', `ALTER TABLE ${t} ADD ${constraint}, ALGORITHM=INPLACE, LOCK=NONE`, 'SET SESSION foreign_key_checks = 1'],
       backfill: [
         {
           sql: `SELECT 1 FROM ${t} c WHERE ${present} AND NOT EXISTS (SELECT 1 FROM ${q(a.references.table)} p WHERE ${join}) LIMIT 1`,
           assertEmpty: `rows of ${a.table} have no parent in ${a.references.table}, which ${a.name} requires; fix them, then rerun backfill`,
         },
       ],
-      rollback: [`ALTER TABLE ${t} DROP FOREIGN KEY ${name}`],
+      rollback: [`ALTER TABLE ${t} DROP FOREIGN KEY ${name}`, ...(covered ? [] : [dropIndex(context, a.table, a.name)])],
     };
   },
 };

@@ -18,6 +18,7 @@ export const addUnique: Operation<z.infer<typeof args>> = {
     for (const column of a.columns) if (!(await context.inspect.column(a.table, column))) throw new Error(`column ${a.table}.${column} does not exist`);
   },
   async compile(a, context) {
+    await context.inspect.noteIndex(a.table, a.columns);
     const build = createIndex(context, { table: a.table, name: a.name, columns: a.columns, unique: true });
     const contract = context.dialect === 'postgres' ? [`ALTER TABLE ${context.quote(a.table)} ADD CONSTRAINT ${context.quote(a.name)} UNIQUE USING INDEX ${context.quote(a.name)}`] : [];
     return { ...emptyPhases(), expand: [build], contract, rollback: [dropIndex(context, a.table, a.name)] };

@@ -11,7 +11,7 @@ const args = z
     column: identifier,
     type: z.string().min(1).optional().describe('the new type'),
     up: z.string().optional().describe('SQL expression: the new value from the old version\'s columns (default: the column itself)'),
-    down: z.string().optional().describe('SQL expression: the old value from the new column (default: the twin itself)'),
+    down: z.string().optional().describe('SQL expression: the old value from the new one, which it names by the column\'s name (default: the new value itself)'),
     nullable: z.boolean().optional(),
     default: z.string().nullable().optional().describe('new default; null drops it'),
   })
@@ -62,31 +62,73 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: true, default: null };
   await context.inspect.noteColumnAdded(a.table, twin);
   const up = a.up ?? q(a.column);
+  const columns = (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type }));
   const shim = buildShim(context.dialect, {
     table: a.table,
     name: context.objectName('alter'),
-    columns: (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type })),
-    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName) }],
+    columns,
+    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! } }],
   });
   const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
   const finalNullable = a.nullable ?? current.nullable;
-  const finalFacts: ColumnFacts = { ...twin, default: finalDefault };
-  // The swap must be atomic: PostgreSQL runs contract in one transaction; MySQL needs one ALTER.
-  const swap =
-    context.dialect === 'postgres'
-      ? [dropColumn(context, a.table, a.column), `ALTER TABLE ${q(a.table)} RENAME COLUMN ${q(twinName)} TO ${q(a.column)}`]
-      : [`ALTER TABLE ${q(a.table)} DROP COLUMN ${q(a.column)}, RENAME COLUMN ${q(twinName)} TO ${q(a.column)}`];
+  const swap: Swap = { table: a.table, column: a.column, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns };
   return {
     expand: [addColumn(context, a.table, `${q(twinName)} ${a.type}${context.dialect === 'mysql' ? ' NULL' : ''}`), ...shim.install],
     backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${q(twinName)} IS NULL`],
-    contract: [
-      ...shim.remove,
-      ...(finalDefault !== null ? [setDefault(context, a.table, twinName, finalDefault)] : []),
-      ...(finalNullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn'))),
-      ...swap,
-    ],
+    contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, dropColumn(context, a.table, twinName)],
   };
+}
+
+/**
+ * Contract of a type change. Until the swap the new app still writes the column under its old name,
+ * so the twin must follow every write up to the moment it takes the name: the shim goes in the same
+ * atomic step as the swap, never before. The twin gets its default only then too, because a
+ * default on the twin would make the two-way shim read the app's inserts as the new version's.
+ */
+interface Swap {
+  table: string;
+  column: string;
+  /** The twin with its final default. */
+  twin: ColumnFacts;
+  /** Whether the column ends up nullable. */
+  nullable: boolean;
+  shim: { remove: string[] };
+  up: string;
+  columns: Array<{ name: string; type: string }>;
+}
+
+/** PostgreSQL: everything after VALIDATE (which starts the last transaction) commits at once. */
+function postgresSwap(swap: Swap, context: OperationContext): string[] {
+  const q = context.quote;
+  return [
+    ...(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn'))),
+    ...swap.shim.remove,
+    ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
+    dropColumn(context, swap.table, swap.column),
+    `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
+  ];
+}
+
+/**
+ * MySQL commits every DDL statement, and a trigger that names a dropped column fails every write.
+ * So the two-way shim is first replaced by a one-way copy into the twin, which stays valid when one
+ * ALTER swaps the two columns' names; the copy and then the old column (now under the twin's name)
+ * go right after. In the moment between the swap and dropping the copy, the copy writes into the
+ * old column, so a value the old type cannot hold fails there instead of being lost.
+ */
+function mysqlSwap(swap: Swap, context: OperationContext): string[] {
+  const q = context.quote;
+  const copy = buildShim(context.dialect, { table: swap.table, name: context.objectName('swap'), columns: swap.columns, rules: [{ kind: 'copy', column: swap.twin.name, expression: swap.up }] });
+  return [
+    ...copy.install,
+    ...swap.shim.remove,
+    ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
+    ...(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn'))),
+    `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.column)} TO ${q(swap.twin.name)}, RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
+    ...copy.remove,
+    dropColumn(context, swap.table, swap.twin.name),
+  ];
 }
 
 /** SET NOT NULL: fill NULLs from `up` (old app's writes via a shim, existing rows via the backfill), constrain at contract. */

@@ -24,6 +24,7 @@ export const createIndex: Operation<z.infer<typeof args>> = {
     if (a.where && context.dialect === 'mysql') throw new Error('"where" (a partial index) is PostgreSQL only');
   },
   async compile(a, context) {
+    if (!a.where) await context.inspect.noteIndex(a.table, a.columns);
     return { ...emptyPhases(), expand: [createIndexSql(context, a)], rollback: [dropIndex(context, a.table, a.name)] };
   },
 };

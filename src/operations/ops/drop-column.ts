@@ -36,7 +36,10 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
         columns: (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type })),
         rules: [{ kind: 'fill', column: a.column, expression: a.down }],
       });
-      return { ...phases, expand: shim.install, contract: [...shim.remove, ...phases.contract], rollback: shim.remove };
+      // MySQL commits each step: a NOT NULL column without default must not outlive its shim, or
+      // the new app's inserts fail between the two statements.
+      const loosen = context.dialect === 'mysql' && !facts.nullable && facts.default === null ? [dropNotNull(context, a.table, facts)] : [];
+      return { ...phases, expand: shim.install, contract: [...loosen, ...shim.remove, ...phases.contract], rollback: shim.remove };
     }
     if (!facts.nullable && facts.default === null) {
       return { ...phases, expand: [dropNotNull(context, a.table, facts)], rollback: setNotNull(context, a.table, facts, context.objectName('nn')) };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
-import { addColumn, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import type { Operation } from '../types.js';
 
@@ -38,10 +38,14 @@ export const renameColumn: Operation<z.infer<typeof args>> = {
     return {
       expand: [addColumn(context, a.table, `${q(a.to)} ${from.type}${context.dialect === 'mysql' ? ' NULL' : ''}`), ...shim.install],
       backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`],
+      // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
+      // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
+      // MySQL commits each step, so a `from` that is NOT NULL without default first becomes nullable.
       contract: [
-        ...shim.remove,
         ...(from.default !== null && from.default !== 'NULL' ? [setDefault(context, a.table, a.to, from.default)] : []),
         ...(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn'))),
+        ...(context.dialect === 'mysql' && !from.nullable && from.default === null ? [dropNotNull(context, a.table, from)] : []),
+        ...shim.remove,
         dropColumn(context, a.table, a.from),
       ],
       rollback: [...shim.remove, dropColumn(context, a.table, a.to)],

@@ -31,18 +31,24 @@ function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
   if (rule.kind === 'fill') {
     return `    IF NEW.${q(rule.column)} IS NULL THEN\n      SET NEW.${q(rule.column)} = (${rule.expression});\n    END IF;`;
   }
+  if (rule.kind === 'copy') return `    SET NEW.${q(rule.column)} = (${rule.expression});`;
   const oldCol = `NEW.${q(rule.oldColumn)}`;
   const newCol = `NEW.${q(rule.newColumn)}`;
+  // An inner block re-declares the scoped name with the new value, shadowing the old one.
+  const down = rule.downScope
+    ? `BEGIN DECLARE ${q(rule.downScope.column)} ${rule.downScope.type} DEFAULT ${newCol}; SET ${oldCol} = (${rule.down}); END;`
+    : `SET ${oldCol} = (${rule.down});`;
   if (event === 'INSERT') {
     return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND ${newCol} IS NOT NULL) THEN
-      SET ${oldCol} = (${rule.down});
+      ${down}
     ELSE
       SET ${newCol} = (${rule.up});
     END IF;`;
   }
-  return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND NOT (${newCol} <=> OLD.${q(rule.newColumn)})) THEN
-      SET ${oldCol} = (${rule.down});
-    ELSEIF ${ROLE} = 'old' OR NOT (${oldCol} <=> OLD.${q(rule.oldColumn)}) THEN
+  // Compared as bytes: under a _ci collation 'Ada' <=> 'ADA' is true, which would hide a case-only change.
+  return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND NOT (CAST(${newCol} AS BINARY) <=> CAST(OLD.${q(rule.newColumn)} AS BINARY))) THEN
+      ${down}
+    ELSEIF ${ROLE} = 'old' OR NOT (CAST(${oldCol} AS BINARY) <=> CAST(OLD.${q(rule.oldColumn)} AS BINARY)) THEN
       SET ${newCol} = (${rule.up});
     END IF;`;
 }

@@ -35,16 +35,21 @@ function ruleSql(rule: SyncRule): string {
     const column = `NEW.${q(rule.column)}`;
     return `  IF ${column} IS NULL THEN\n    ${column} := (${rule.expression});\n  END IF;`;
   }
+  if (rule.kind === 'copy') return `  NEW.${q(rule.column)} := (${rule.expression});`;
   const oldCol = `NEW.${q(rule.oldColumn)}`;
   const newCol = `NEW.${q(rule.newColumn)}`;
+  // A nested block re-declares the scoped name with the new value, shadowing the old one.
+  const down = rule.downScope
+    ? `DECLARE ${q(rule.downScope.column)} ${rule.downScope.type} := ${newCol}; BEGIN ${oldCol} := (${rule.down}); END;`
+    : `${oldCol} := (${rule.down});`;
   return `  IF TG_OP = 'INSERT' THEN
     IF tandem_role = 'new' OR (tandem_role <> 'old' AND ${newCol} IS NOT NULL) THEN
-      ${oldCol} := (${rule.down});
+      ${down}
     ELSE
       ${newCol} := (${rule.up});
     END IF;
   ELSIF tandem_role = 'new' OR (tandem_role <> 'old' AND ${newCol} IS DISTINCT FROM OLD.${q(rule.newColumn)}) THEN
-    ${oldCol} := (${rule.down});
+    ${down}
   ELSIF tandem_role = 'old' OR ${oldCol} IS DISTINCT FROM OLD.${q(rule.oldColumn)} THEN
     ${newCol} := (${rule.up});
   END IF;`;

@@ -19,10 +19,21 @@ export type SyncRule =
       up: string;
       /** Old value from the new version's columns. */
       down: string;
+      /**
+       * In `down`, the bare name `column` stands for the new column's value (of `type`): a type
+       * change keeps the column's name, so its `down` converts "the column" back, not the old value.
+       */
+      downScope?: { column: string; type: string };
     }
   | {
       kind: 'fill';
       /** A column the old version does not know; filled when a write leaves it NULL. */
+      column: string;
+      expression: string;
+    }
+  | {
+      kind: 'copy';
+      /** A column set from the expression on every write, one way (a twin while it is swapped in). */
       column: string;
       expression: string;
     };
