@@ -13,7 +13,8 @@
 --   backfill  splits full_name for the rows written before expand, then builds an index on
 --             last_name (the new app searches by it) once, over the filled column, in place.
 --             both apps as above.
---   contract  (old app retired) drops the triggers and full_name. new app only.
+--   contract  (old app retired) makes first_name NOT NULL (a customer keeps a name), drops the
+--             triggers and full_name. new app only.
 --   rollback  (refused after contract) drops the triggers and the new columns (and so the index).
 --
 -- The triggers compare names with COLLATE utf8mb4_bin: under the columns' case-insensitive
@@ -82,6 +83,9 @@ UPDATE customers
 ALTER TABLE customers ADD INDEX customers_last_name_idx (last_name), ALGORITHM=INPLACE, LOCK=NONE;
 
 -- tandem:contract
+-- Every customer keeps a name: full_name was NOT NULL, so first_name becomes NOT NULL (the new
+-- app must give it). An online rebuild: reads and writes go on.
+ALTER TABLE customers MODIFY first_name VARCHAR(200) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;
 DROP TRIGGER customers_name_sync_insert;
 DROP TRIGGER customers_name_sync_update;
 -- INSTANT drop: MariaDB 10.4+, MySQL 8.0.29+ (older MySQL 8: use ALGORITHM=INPLACE, LOCK=NONE).

@@ -12,7 +12,8 @@
 --   backfill  splits full_name for the rows written before expand, then builds an index on
 --             last_name (the new app searches by it) once, over the filled column, CONCURRENTLY.
 --             both apps as above.
---   contract  (old app retired) drops the trigger and full_name. new app only.
+--   contract  (old app retired) makes first_name NOT NULL (a customer keeps a name), drops the
+--             trigger and full_name. new app only.
 --   rollback  (refused after contract) drops the trigger and the new columns (and so the index).
 
 -- tandem:expand
@@ -79,6 +80,13 @@ UPDATE customers
 CREATE INDEX CONCURRENTLY customers_last_name_idx ON customers (last_name);
 
 -- tandem:contract
+-- Every customer keeps a name: full_name was NOT NULL, so first_name becomes NOT NULL (the new
+-- app must give it). Safe form: a CHECK added NOT VALID, validated without blocking writes (tandem
+-- runs VALIDATE in a transaction of its own), then SET NOT NULL uses the check instead of a scan.
+ALTER TABLE customers ADD CONSTRAINT customers_first_name_not_null CHECK (first_name IS NOT NULL) NOT VALID;
+ALTER TABLE customers VALIDATE CONSTRAINT customers_first_name_not_null;
+ALTER TABLE customers ALTER COLUMN first_name SET NOT NULL;
+ALTER TABLE customers DROP CONSTRAINT customers_first_name_not_null;
 DROP TRIGGER customers_name_sync ON customers;
 DROP FUNCTION customers_name_sync();
 ALTER TABLE customers DROP COLUMN full_name;

@@ -11,6 +11,7 @@ import { renderPlan } from './commands/plan.js';
 import { renderStatusTable, statusJson } from './commands/status.js';
 import { cliReporter } from './output.js';
 import { registerLintCommand } from './commands/lint.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { runDemo } from '../demo/run-demo.js';
 
 const VERSION = '0.1.0';
@@ -119,6 +120,7 @@ export function buildProgram(): Command {
     });
 
   registerLintCommand(program);
+  registerVerifyCommand(program);
   return program;
 }
 

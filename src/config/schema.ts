@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { lintConfigSchema } from '../lint/config.js';
+import { verifyConfigSchema } from '../verify/config.js';
 
 /** Lock-timeout retries: exponential backoff with jitter between attempts. */
 export const retrySchema = z
@@ -31,6 +32,7 @@ export const configSchema = z
     retries: retrySchema.default(() => retrySchema.parse({})),
     backfill: backfillSchema.default(() => backfillSchema.parse({})),
     lint: lintConfigSchema.optional(),
+    verify: verifyConfigSchema.optional(),
   })
   .strict();
 
