@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { positionOfJsonPath, toPosition } from '../config/json-position.js';
+import { jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from '../config/json-position.js';
 import { UsageError } from '../errors/tandem-error.js';
 import type { OperationCall } from '../operations/compile.js';
 import { isOperationName, OPERATIONS } from '../operations/registry.js';
@@ -31,8 +31,9 @@ export function loadDeclarativeMigration(absolute: string, identity: Identity): 
     try {
       raw = JSON.parse(text);
     } catch (error) {
+      // V8 leaves the position out of some messages (a trailing comma): then find it ourselves.
       const offset = /position (\d+)/.exec((error as Error).message)?.[1];
-      throw new UsageError(`not valid JSON: ${(error as Error).message}`, { file: identity.file, ...(offset ? toPosition(text, Number(offset)) : { line: 1 }) }, 'fix the JSON syntax at that place');
+      throw new UsageError(`not valid JSON: ${(error as Error).message}`, { file: identity.file, ...toPosition(text, offset !== undefined ? Number(offset) : jsonSyntaxErrorOffset(text)) }, 'fix the JSON syntax at that place');
     }
     return fromDefinition(raw, identity, (p) => positionOfJsonPath(text, p)?.line, text);
   }
@@ -51,20 +52,25 @@ export function loadDeclarativeMigration(absolute: string, identity: Identity): 
     };
     return fromDefinition(document.toJS(), identity, locate, text);
   }
-  const module = importTypeScript(absolute, identity.file) as { default?: unknown };
-  if (module.default === undefined) {
+  const module = importTypeScript(absolute, identity.file) as { default?: unknown; __esModule?: boolean };
+  // An ES module must export its migration as default; a CommonJS one may be the migration itself.
+  const exported = module.__esModule ? module.default : (module.default ?? module);
+  if (exported === undefined) {
     throw new UsageError('the module has no default export', { file: identity.file, line: 1 }, 'write `export default defineMigration({ operations: [...] })`');
   }
-  return fromDefinition(module.default, identity, () => undefined, fs.readFileSync(absolute, 'utf8'));
+  return fromDefinition(exported, identity, () => undefined, fs.readFileSync(absolute, 'utf8'));
 }
+
+// Not z.function(): zod 4 hands back a wrapper, whose source (the checksum) is the same for every function.
+const phaseFunction = z.custom<PhaseFunction>((value) => typeof value === 'function', 'expected a function');
 
 const definitionShape = z
   .object({
     operations: z.array(z.record(z.string(), z.unknown())).optional(),
-    expand: z.function().optional(),
-    backfill: z.function().optional(),
-    contract: z.function().optional(),
-    rollback: z.function().optional(),
+    expand: phaseFunction.optional(),
+    backfill: phaseFunction.optional(),
+    contract: phaseFunction.optional(),
+    rollback: phaseFunction.optional(),
   })
   .strict();
 
@@ -73,7 +79,9 @@ function fromDefinition(raw: unknown, identity: Identity, locate: Locate, source
   if (!shape.success) {
     const issue = shape.error.issues[0]!;
     const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(top level)');
-    throw new UsageError(`${field}: ${issue.message}`, { file: identity.file, line: locate(issue.path as Array<string | number>) ?? 1 }, 'a migration is an object with "operations" (a list of {operationName: {…}}), or phase functions in TypeScript');
+    // An unknown key is reported at its own line, not at the object that holds it.
+    const at = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])] as Array<string | number>;
+    throw new UsageError(`${field}: ${issue.message}`, { file: identity.file, line: locate(at) ?? 1 }, 'a migration is an object with "operations" (a list of {operationName: {…}}), or phase functions in TypeScript');
   }
   const definition = shape.data;
   const functions = PHASES.filter((phase) => typeof definition[phase] === 'function');
@@ -135,7 +143,7 @@ function importTypeScript(file: string, display: string): unknown {
   const require = createRequire(import.meta.url);
   const { createJiti } = require('jiti') as typeof import('jiti');
   const defineModule = fileURLToPath(new URL('../operations/define-migration.js', import.meta.url));
-  const jiti = createJiti(pathToFileURL(file).href, { alias: { tandem: defineModule }, moduleCache: false, fsCache: false });
+  const jiti = createJiti(pathToFileURL(file).href, { alias: { tandem: defineModule }, moduleCache: false, fsCache: false, interopDefault: false });
   try {
     return jiti(file);
   } catch (error) {

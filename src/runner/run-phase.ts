@@ -89,10 +89,12 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   reporter.phaseStarted(migration.id, phase, `${statements.length} statement(s)`);
   let done = resuming;
   let current: Statement | undefined;
+  let inTransaction = false;
   try {
     for (const step of steps) {
       const first = step.kind === 'transaction' ? step.from : step.index;
       current = statements[first];
+      inTransaction = step.kind === 'transaction';
       const where = `${migration.file}:${current?.line ?? '?'}`;
       const onRetry = (notice: Parameters<Reporter['retry']>[2]) => reporter.retry(migration.id, where, notice);
 
@@ -132,7 +134,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       }
     }
   } catch (error) {
-    const reason = redactSecrets((error as Error).message ?? String(error));
+    // PostgreSQL puts the offending values in `detail` ("Key (email)=(a@b) is duplicated.").
+    const detail = (error as { detail?: string }).detail;
+    const reason = redactSecrets(`${(error as Error).message ?? String(error)}${detail ? ` (${detail})` : ''}`);
     const line = current?.line ?? null;
     const code = adapter.errorCode(error);
     const atomic = adapter.transactionalDdl;
@@ -141,7 +145,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
     await ledger.failPhase(migration.id, message, line).catch(() => undefined);
     await ledger.addEvent({ migrationId: migration.id, phase, outcome: 'failed', startedAt: started, durationMs: Date.now() - started.getTime(), statements: done - resuming, message }).catch(() => undefined);
     reporter.phaseFinished(migration.id, phase, 'failed', Date.now() - started.getTime(), message);
-    throw new PhaseFailedError(`${message}\n  ${applied}${atomic && done === 0 ? ' (its transaction was rolled back)' : ''}.`, {
+    throw new PhaseFailedError(`${message}\n  ${applied}${atomic && inTransaction ? ' (the failed step\'s transaction was rolled back)' : ''}.`, {
       place: { file: migration.file, ...(line ? { line } : {}) },
       fix: `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
       cause: error,

@@ -523,7 +523,7 @@ ALTER TABLE items DROP COLUMN a;
     const mysqlKind = env.db.kind === 'mysql';
     if (!mysqlKind) {
       // PostgreSQL: the statements share one transaction, so nothing was applied.
-      expect(error.message).toContain('nothing of it was applied (its transaction was rolled back)');
+      expect(error.message).toContain("nothing of it was applied (the failed step's transaction was rolled back)");
       expect(await env.columns('items')).toEqual(['id', 'name']);
       await expectFailedStatus(env, 0);
     } else {

@@ -1,4 +1,5 @@
 import chalk from 'chalk';
+import { UsageError } from '../../errors/tandem-error.js';
 import type { Session } from '../../db/session.js';
 import { parseUpdate } from '../../backfill/parse-update.js';
 import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
@@ -18,7 +19,14 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
   for (const migration of migrations) {
     const row = rows.get(migration.id);
-    await runner.prepare(migration, row, false);
+    try {
+      await runner.prepare(migration, row, false);
+    } catch (error) {
+      // A declarative migration compiles against the schema; pending SQL migrations before it are not simulated.
+      if (!(error instanceof UsageError) || row) throw error;
+      out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.yellow(`--   compiled when its expand runs: ${error.message}`));
+      continue;
+    }
     out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
     for (const phase of PHASES) {
       const done = isDone(phase, row);
