@@ -4,12 +4,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { lintPaths } from '../../dist/lint/lint.js';
 import { resolveVersions } from '../../dist/lint/config.js';
 
-const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const i = args.indexOf(name);
@@ -49,8 +47,20 @@ function generate(dir) {
   return written;
 }
 
+/**
+ * squawk is the baseline, not a dependency: it is installed on first use into bench/.tools (its npm
+ * package ships per-platform binaries as optional dependencies, which a lock file cannot pin for
+ * every platform at once).
+ */
+const SQUAWK_VERSION = '2.66.0';
 function squawkBinary() {
-  const pkg = path.dirname(require.resolve('squawk-cli/package.json'));
+  const tools = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.tools');
+  const pkg = path.join(tools, 'node_modules', 'squawk-cli');
+  if (!fs.existsSync(pkg)) {
+    fs.mkdirSync(tools, { recursive: true });
+    const install = spawnSync('npm', ['install', '--no-save', '--no-package-lock', '--prefix', tools, `squawk-cli@${SQUAWK_VERSION}`], { stdio: 'inherit' });
+    if (install.status !== 0) return null;
+  }
   const platform = `${process.platform}-${process.arch}`;
   const candidates = [path.join(pkg, '..', '@squawk-cli', platform, 'bin', 'squawk'), path.join(pkg, 'js', 'bin', 'squawk')];
   return candidates.find((candidate) => fs.existsSync(candidate)) ?? null;
