@@ -59,6 +59,13 @@ function finish(child: ChildProcess): Promise<Result> {
 
 const tandem = (args: string[], cwd: string, env: Record<string, string> = {}): Promise<Result> => finish(start(args, cwd, env));
 
+/** `status --json`, failing with the command's exit code and stderr when it printed no JSON. */
+async function statusJson(url: string, cwd: string): Promise<{ migrations: Array<Record<string, unknown>> }> {
+  const result = await tandem(['--url', url, 'status', '--json'], cwd);
+  if (result.code !== 0 || !result.stdout.trim()) throw new Error(`tandem status --json exited ${result.code} with stderr: ${result.stderr || '(empty)'}`);
+  return JSON.parse(result.stdout) as { migrations: Array<Record<string, unknown>> };
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -477,7 +484,7 @@ describe.each(['postgres', 'mysql'] as const)('a runner killed mid-phase on %s',
     // The server ends the dead runner's session (and its lock) once the sleep returns.
     await waitUntil(async () => !(await lockHeld()), 'the dead session to go');
 
-    const status = JSON.parse((await tandem(['--url', db.url, 'status', '--json'], dir.cwd)).stdout);
+    const status = await statusJson(db.url, dir.cwd);
     expect(status.migrations[0]).toMatchObject({
       id: ID,
       phase: 'failed',
@@ -495,7 +502,7 @@ describe.each(['postgres', 'mysql'] as const)('a runner killed mid-phase on %s',
     expect(rerun.code).toBe(0);
     const events = await query<{ outcome: string }>(db, `SELECT outcome FROM ${kind === 'postgres' ? 'tandem.events' : 'tandem_events'} ORDER BY id`);
     expect(events.map((e) => e.outcome)).toEqual(['interrupted', 'succeeded']);
-    const after = JSON.parse((await tandem(['--url', db.url, 'status', '--json'], dir.cwd)).stdout);
+    const after = await statusJson(db.url, dir.cwd);
     expect(after.migrations[0]).toMatchObject({ phase: 'expanded', interrupted: false, error: null });
   }, 180_000);
 });
