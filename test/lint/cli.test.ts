@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist } from '../support/spawn-cli.js';
 
-const LAUNCHER = fileURLToPath(new URL('./support/lint-cli.mjs', import.meta.url));
+// The real launcher: the lint command is part of the CLI.
+const LAUNCHER = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
 const REPO = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDist } from '../support/spawn-cli.js';
 
-const LAUNCHER = fileURLToPath(new URL('./support/verify-cli.mjs', import.meta.url));
+// The real launcher: the verify command is part of the CLI.
+const LAUNCHER = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
 const EXAMPLES = path.resolve(import.meta.dirname, '../../migrations-examples');
 let dir: string;
 
