@@ -2,16 +2,13 @@
  * `tandem lint` as CI runs it: the built CLI in a scratch directory, every output format, the
  * config section, and the exit codes (0 clean or warnings only, 1 errors, 2 usage/config errors).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist } from '../support/spawn-cli.js';
+import { buildDist, runCli } from '../support/spawn-cli.js';
 
-// The real launcher: the lint command is part of the CLI.
-const LAUNCHER = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
 const REPO = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 
@@ -29,18 +26,9 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function lint(args: string[], cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
-    delete env.DATABASE_URL;
-    const child = spawn(process.execPath, [LAUNCHER, 'lint', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The real CLI's `lint` command, through the shared launcher of test/support/spawn-cli.ts. */
+function lint(args: string[], cwd = dir) {
+  return runCli(['lint', ...args], { cwd, env: { NO_COLOR: '1' } });
 }
 
 describe('exit codes', () => {

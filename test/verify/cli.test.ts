@@ -3,16 +3,12 @@
  * the output formats, the config section, app commands with DATABASE_URL / TANDEM_ROLE /
  * TANDEM_STATE, and the exit codes (0 every required cell works, 1 one fails, 2 usage error).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist } from '../support/spawn-cli.js';
+import { buildDist, runCli } from '../support/spawn-cli.js';
 
-// The real launcher: the verify command is part of the CLI.
-const LAUNCHER = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
 const EXAMPLES = path.resolve(import.meta.dirname, '../../migrations-examples');
 let dir: string;
 
@@ -28,18 +24,9 @@ process.exit(process.env.TANDEM_STATE === 'R' ? 7 : 0);
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function verify(args: string[], cwd = dir): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' };
-    delete env.DATABASE_URL;
-    const child = spawn(process.execPath, [LAUNCHER, 'verify', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The real CLI's `verify` command, through the shared launcher of test/support/spawn-cli.ts. */
+function verify(args: string[], cwd = dir) {
+  return runCli(['verify', ...args], { cwd, env: { NO_COLOR: '1' } });
 }
 
 describe('tandem verify CLI (embedded PGlite)', () => {
