@@ -13,6 +13,7 @@ export const lintConfigSchema = z
     postgresVersion: versionString.optional().describe('target PostgreSQL major version (default 14)'),
     mysqlVersion: versionString.optional().describe('target MySQL version (default 8.0.36)'),
     mariadbVersion: versionString.optional().describe('target MariaDB version: lint for MariaDB instead of MySQL'),
+    scratchUrl: z.string().min(1).optional().describe('a server where declarative migrations are compiled in throw-away databases (needed for MySQL; PostgreSQL uses embedded PGlite)'),
     docsBaseUrl: z.string().url().optional().describe('where rule pages live; default: the docs/rules shipped with tandem'),
   })
   .strict();

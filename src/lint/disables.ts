@@ -13,10 +13,20 @@ export interface Disable {
   used: Set<string>;
 }
 
-const DIRECTIVE = /--\s*tandem-lint-(disable-next-statement|disable)(?=\s|$)\s*([^\s]*)\s*(.*)$/;
+/** How a comment starts: `--` in SQL, `#` in YAML, `//` in TypeScript and JavaScript. */
+export type CommentStyle = 'sql' | 'yaml' | 'script';
+const COMMENT: Record<CommentStyle, string> = { sql: '--', yaml: '#', script: '//' };
 
-/** The `-- tandem-lint-disable RULE reason` and `-- tandem-lint-disable-next-statement RULE reason` comments of a file. */
-export function readDisables(text: string, statements: LintStatement[]): Disable[] {
+function directivePattern(style: CommentStyle): RegExp {
+  return new RegExp(`${COMMENT[style]}\\s*tandem-lint-(disable-next-statement|disable)(?=\\s|$)\\s*([^\\s]*)\\s*(.*)$`);
+}
+
+/**
+ * The `-- tandem-lint-disable RULE reason` and `-- tandem-lint-disable-next-statement RULE reason`
+ * comments of a file (`#` or `//` comments in declarative migrations, where a "statement" is an operation).
+ */
+export function readDisables(text: string, statements: LintStatement[], style: CommentStyle = 'sql'): Disable[] {
+  const DIRECTIVE = directivePattern(style);
   const disables: Disable[] = [];
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   lines.forEach((content, index) => {

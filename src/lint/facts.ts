@@ -15,7 +15,19 @@ export const memoryKeys = {
   fkChecksOff: 'fkChecksOff',
   explicitTransaction: 'explicitTransaction',
   transactionStart: 'transactionStart',
+  droppedInTransaction: 'droppedInTransaction',
 } as const;
+
+/**
+ * Tables, views (`name`) and columns (`table.column`) dropped earlier in the current transaction
+ * (PostgreSQL): a rename into such a name in the same transaction is an atomic swap — queries
+ * naming it keep working.
+ */
+export function droppedInTransaction(context: Pick<RuleContext, 'memory'>): Set<string> {
+  let dropped = context.memory.get(memoryKeys.droppedInTransaction) as Set<string> | undefined;
+  if (!dropped) context.memory.set(memoryKeys.droppedInTransaction, (dropped = new Set()));
+  return dropped;
+}
 
 export function notNullChecks(context: Pick<RuleContext, 'memory'>): Map<string, NotNullCheck> {
   let checks = context.memory.get(memoryKeys.notNullChecks) as Map<string, NotNullCheck> | undefined;
@@ -32,6 +44,7 @@ export function trackFacts(context: RuleContext): void {
   const tokens = statement.tokens;
   if (statement.pg) {
     const { type, node } = statement.pg;
+    trackDrops(context, type, node);
     if (type === 'CreateStmt') context.createdTables.add(String(node.relation?.relname ?? '').toLowerCase());
     if (type === 'CreateTableAsStmt') context.createdTables.add(String(node.into?.rel?.relname ?? '').toLowerCase());
     if (type === 'TransactionStmt') {
@@ -63,6 +76,27 @@ export function trackFacts(context: RuleContext): void {
     if (fk >= 0) {
       const value = tokens[fk + 2]?.upper;
       memory.set(memoryKeys.fkChecksOff, value === '0' || value === 'OFF' || value === 'FALSE');
+    }
+  }
+}
+
+function trackDrops(context: RuleContext, type: string, node: any): void {
+  const dropped = droppedInTransaction(context);
+  if (!context.inTransaction) {
+    dropped.clear();
+    return;
+  }
+  if (type === 'DropStmt' && ['OBJECT_TABLE', 'OBJECT_VIEW', 'OBJECT_MATVIEW'].includes(String(node.removeType))) {
+    for (const object of node.objects ?? []) {
+      const parts = (object.List?.items ?? []).map((item: any) => String(item.String?.sval ?? ''));
+      if (parts.length > 0) dropped.add(parts[parts.length - 1]);
+    }
+  }
+  if (type === 'AlterTableStmt') {
+    const table = String(node.relation?.relname ?? '');
+    for (const raw of node.cmds ?? []) {
+      const cmd = raw.AlterTableCmd ?? raw;
+      if (cmd.subtype === 'AT_DropColumn') dropped.add(`${table}.${String(cmd.name)}`);
     }
   }
 }

@@ -51,6 +51,8 @@ export interface LintStatement extends SqlStatement {
   parseError?: { message: string; offset: number };
   /** Index among the file's statements. */
   index: number;
+  /** MariaDB `SET STATEMENT var = value [, …] FOR <statement>`: the variables (upper-cased) for this statement only. */
+  statementSettings?: Map<string, string>;
 }
 
 export interface FileContext {
@@ -126,6 +128,11 @@ export interface Finding {
   fix: string;
   /** The statement's text (for pretty output), and where the span sits in it. */
   statement?: { sql: string; line: number; column: number };
+  /**
+   * Declarative migrations: the finding is about a statement an operation generates. `line` and
+   * `column` above are the operation's place in the file; these are the span's place in that statement.
+   */
+  generated?: { operation: string; index: number; sql: string; line: number; column: number; endLine: number; endColumn: number };
 }
 
 export interface Notice {

@@ -63,5 +63,6 @@ export function operationContext(session: Session, migrationId: string, index: n
 
 function toStatement(item: CompiledStatement, call: OperationCall): Statement {
   const line = call.line ?? 1;
-  return typeof item === 'string' ? { sql: item, line, column: 1, endLine: line } : { sql: item.sql, line, column: 1, endLine: line, assertEmpty: item.assertEmpty };
+  const operation = { index: call.index, name: call.name };
+  return typeof item === 'string' ? { sql: item, line, column: 1, endLine: line, operation } : { sql: item.sql, line, column: 1, endLine: line, assertEmpty: item.assertEmpty, operation };
 }

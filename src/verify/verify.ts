@@ -18,7 +18,7 @@ import { Runner } from '../runner/runner.js';
 import { runAutomaticProbes } from './auto-probes.js';
 import { databaseMessage, STATE_TEXT, type AppVersion, type StateName } from './explain.js';
 import { readSchemaModel, touchedTables, type SchemaModel } from './schema-model.js';
-import { scratchServer, type ScratchDatabase, type ScratchServer } from './scratch.js';
+import { scratchServer, type ScratchDatabase, type ScratchServer } from '../scratch/scratch-database.js';
 
 export interface VerifyOptions {
   /** Migrations directory. */
@@ -176,7 +176,7 @@ class VerifyRun {
     private readonly cwd: string,
     private readonly dialect: 'postgres' | 'mysql',
   ) {
-    this.scratch = scratchServer(options.server, options.config, { onDisk: Boolean(options.oldCmd || options.newCmd) });
+    this.scratch = scratchServer(options.server, options.config, { onDisk: Boolean(options.oldCmd || options.newCmd), purpose: 'verify' });
     this.probes = { old: this.probeFiles('old', options.oldProbes ?? []), new: this.probeFiles('new', options.newProbes ?? []) };
     this.seed = options.seed ? this.readSeed(options.seed) : [];
     for (const version of ['old', 'new'] as const) for (const state of STATES) this.cells.set(`${version} ${state}`, { checks: 0, failures: [], ran: false });

@@ -23,6 +23,7 @@ interface LintFlags {
   format?: string;
   color?: boolean;
   listRules?: boolean;
+  scratchUrl?: string;
 }
 
 const FORMATS = ['pretty', 'json', 'github', 'sarif'] as const;
@@ -38,6 +39,7 @@ export function registerLintCommand(program: Command): void {
     .option('--pg-version <version>', 'target PostgreSQL major version (default 14)')
     .option('--mysql-version <version>', 'target MySQL version (default 8.0.36)')
     .option('--mariadb-version <version>', 'target MariaDB version (lints for MariaDB)')
+    .option('--scratch-url <url>', 'server where tandem may create and drop throw-away databases to compile declarative migrations (default: "lint.scratchUrl"; PostgreSQL needs none: embedded PGlite; MySQL needs one)')
     .addOption(new Option('--format <format>', 'output format (default: pretty; json with --json)').choices([...FORMATS]))
     .option('--no-color', 'no colours in pretty output')
     .option('--list-rules', 'list the rules and exit')
@@ -75,6 +77,16 @@ export async function runLint(paths: string[], flags: LintFlags, globals: { url?
     if (!fs.existsSync(path.resolve(cwd, input))) throw new UsageError(`${input}: no such file or directory`, { file: input }, 'give migration files or directories to lint');
   }
   const format = flags.format ?? (globals.json ? 'json' : 'pretty');
+  const scratchUrl = flags.scratchUrl ?? lint.scratchUrl;
+  let scratch = null;
+  if (scratchUrl) {
+    try {
+      scratch = parseConnectionUrl(scratchUrl);
+    } catch (error) {
+      throw new UsageError(`--scratch-url: ${(error as Error).message}`, {}, 'give a postgres:// or mysql:// URL of a server where tandem may create databases');
+    }
+    if (scratch.dialect !== dialect) throw new UsageError(`--scratch-url is a ${scratch.dialect} server, but the files are linted as ${dialect}`, {}, `give a ${dialect} server, or --dialect ${scratch.dialect}`);
+  }
   const result = await lintPaths(inputs, {
     cwd,
     dialect,
@@ -83,6 +95,7 @@ export async function runLint(paths: string[], flags: LintFlags, globals: { url?
     rules: lint.rules,
     exclude: globMatcher(lint.exclude),
     tandemDirs: [migrationsDir],
+    scratch,
   });
   const docs = lint.docsBaseUrl ? { docsBaseUrl: lint.docsBaseUrl } : {};
   const output =

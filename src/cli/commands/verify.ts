@@ -8,7 +8,7 @@ import { parseConnectionUrl } from '../../db/url.js';
 import { UsageError } from '../../errors/tandem-error.js';
 import { verifyConfigSchema, type VerifyConfig } from '../../verify/config.js';
 import { FORMATS, renderReport, type VerifyFormat } from '../../verify/report.js';
-import { dropAllScratch } from '../../verify/scratch.js';
+import { dropAllScratch } from '../../scratch/scratch-database.js';
 import { verifyMigrations } from '../../verify/verify.js';
 import { resolveContext, type GlobalOptions } from '../context.js';
 

@@ -9,7 +9,11 @@ export function renderPretty(result: LintResult, options: { color: boolean; docs
   for (const f of result.findings) {
     const label = f.severity === 'error' ? c.red.bold('error') : c.yellow.bold('warning');
     out.push(`${c.bold(`${f.file}:${f.line}:${f.column}`)} ${label} ${c.dim(`[${f.rule}]`)}${f.phase ? c.dim(` (${f.phase})`) : ''}`);
-    out.push(...excerpt(f, c));
+    if (f.generated) {
+      const g = f.generated;
+      out.push(c.dim(`  operation ${g.index} (${g.operation}) generates:`));
+      out.push(...excerpt({ ...f, line: g.line, column: g.column, endLine: g.endLine, endColumn: g.endColumn, statement: { sql: g.sql, line: 1, column: 1 } }, c));
+    } else out.push(...excerpt(f, c));
     out.push(`  ${f.message}`);
     out.push(`  ${c.green('fix:')} ${f.fix}`);
     out.push(`  ${c.dim(`docs: ${docsUrl(f.rule, options.docsBaseUrl)}`)}`);

@@ -1,5 +1,6 @@
 import { META_RULES, RULES } from '../rules/index.js';
 import type { LintResult } from '../types.js';
+import { generatedNote } from './generated-note.js';
 import { docsUrl } from './docs-url.js';
 
 const VERSION = '0.1.0';
@@ -33,7 +34,7 @@ export function renderSarif(result: LintResult, options: { docsBaseUrl?: string 
           ruleId: f.rule,
           ruleIndex: index.get(f.rule) ?? -1,
           level: f.severity === 'error' ? 'error' : 'warning',
-          message: { text: `${f.message}. Fix: ${f.fix}` },
+          message: { text: `${f.message}${generatedNote(f)}. Fix: ${f.fix}` },
           locations: [
             {
               physicalLocation: {
@@ -42,7 +43,7 @@ export function renderSarif(result: LintResult, options: { docsBaseUrl?: string 
               },
             },
           ],
-          ...(f.phase ? { properties: { phase: f.phase } } : {}),
+          ...(f.phase || f.generated ? { properties: { ...(f.phase ? { phase: f.phase } : {}), ...(f.generated ? { generatedSql: f.generated.sql } : {}) } } : {}),
         })),
       },
     ],

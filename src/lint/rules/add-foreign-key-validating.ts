@@ -13,7 +13,7 @@ export const addForeignKeyValidating: Rule = {
   fix: 'PostgreSQL: ADD CONSTRAINT … FOREIGN KEY … NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT … (which scans under a lock that lets reads and writes go on). MySQL: SET foreign_key_checks = 0 before the ALTER (INPLACE, no copy) and check orphans yourself.',
   examples: {
     bad: [{ sql: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);' }, { sql: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);', dialect: 'mysql' }],
-    good: [{ sql: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;' }, { sql: 'SET foreign_key_checks = 0;\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id), ALGORITHM=INPLACE, LOCK=NONE;\nSET foreign_key_checks = 1;', dialect: 'mysql' }],
+    good: [{ sql: 'ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;' }, { sql: 'SET foreign_key_checks = 0;\nALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id), ALGORITHM=INPLACE, LOCK=NONE;\nSET foreign_key_checks = 1;', dialect: 'mysql' }, { sql: 'SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id), ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'MariaDB: the setting for this statement only' }],
   },
   check(context) {
     const hits: Hit[] = [];
@@ -34,7 +34,8 @@ export const addForeignKeyValidating: Rule = {
       }
     }
     const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
-    if (my && !my.isNew && context.memory.get(memoryKeys.fkChecksOff) !== true) {
+    const checksOff = context.memory.get(memoryKeys.fkChecksOff) === true || ['0', 'OFF', 'FALSE'].includes(context.statement.statementSettings?.get('FOREIGN_KEY_CHECKS') ?? '');
+    if (my && !my.isNew && !checksOff) {
       for (const clause of my.clauses) {
         if (clause.kind !== 'add-foreign-key') continue;
         hits.push(hit(clause.span, mysqlGuarded(my) ? `adds a foreign key on ${my.table} with foreign_key_checks=1: only ALGORITHM=COPY supports that, so the server refuses this statement` : `adds a foreign key on ${my.table} with foreign_key_checks=1: MySQL copies the table (ALGORITHM=COPY), blocking writes`, mysqlGuarded(my) ? { severity: 'warning' } : {}));

@@ -21,6 +21,7 @@ export const changeColumnType: Rule = {
       { sql: '-- tandem:expand\nCREATE TABLE users (id bigint PRIMARY KEY, email varchar(100));\n-- tandem:contract\nALTER TABLE users ALTER COLUMN email TYPE varchar(200);', note: 'the old type is known from the CREATE TABLE: a longer varchar is catalog-only' },
       { sql: 'ALTER TABLE users ADD COLUMN balance_cents bigint;', phase: 'expand' },
       { sql: "ALTER TABLE users MODIFY status ENUM('a','b','c') NOT NULL, ALGORITHM=INSTANT;", dialect: 'mysql' },
+      { sql: '-- tandem:expand\nCREATE TABLE orders (id int PRIMARY KEY, product_id integer);\n-- tandem:contract\nALTER TABLE orders MODIFY product_id int(11) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'INTEGER and int(11) are the same type: only the nullability changes, in place' },
     ],
   },
   check(context) {
@@ -91,7 +92,7 @@ function checkMysql(context: RuleContext): Hit[] {
     const target = `${alter.table}.${clause.name}`;
     const span = def.typeSpan.end > def.typeSpan.start ? def.typeSpan : spanOf(tokens, clause.first, clause.last);
     if (oldType !== undefined) {
-      if (oldType === def.fullType && !def.charset) continue;
+      if (mysqlCanonicalType(oldType) === mysqlCanonicalType(def.fullType) && !def.charset) continue;
       if (mysqlInPlace(oldType, def.fullType) && !def.charset) continue;
     }
     const what = oldType !== undefined ? `from ${oldType} to ${def.fullType}` : `to ${def.fullType}`;
@@ -105,6 +106,16 @@ function checkMysql(context: RuleContext): Hit[] {
     }
   }
   return hits;
+}
+
+/**
+ * One spelling per MySQL type: INTEGER is INT, BOOLEAN is TINYINT(1), DEC and NUMERIC are DECIMAL,
+ * and an integer's display width (`int(11)`, what the server reports) changes nothing stored.
+ */
+function mysqlCanonicalType(type: string): string {
+  let text = type.toUpperCase().replace(/\s+/g, ' ').trim();
+  text = text.replace(/^BOOL(EAN)?\b/, 'TINYINT(1)').replace(/^INTEGER\b/, 'INT').replace(/^(DEC|NUMERIC|FIXED)\b/, 'DECIMAL');
+  return text.replace(/^(TINYINT|SMALLINT|MEDIUMINT|INT|BIGINT)\(\d+\)/, (_match, name: string) => (name === 'TINYINT' && /^TINYINT\(1\)/.test(text) ? 'TINYINT(1)' : name));
 }
 
 /** MySQL changes that avoid a copy: ENUM/SET values appended, VARCHAR growing within the same length-byte size. */

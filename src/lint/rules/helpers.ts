@@ -7,6 +7,14 @@ export { ALL_PHASES, OLD_APP_PHASES };
 /** Everything but rollback, which undoes expand after the new app was rolled back. */
 export const FORWARD: readonly LintPhase[] = ['expand', 'backfill', 'contract', 'plain'];
 
+/**
+ * Names tandem gives its own objects (twin columns, parked views): `tandem_<8 hex>_…`. No app
+ * version knows them, so renaming one away breaks nobody.
+ */
+export function isTandemInternalName(name: string): boolean {
+  return /^tandem_[0-9a-f]{8}_/.test(name);
+}
+
 export function hit(span: Span, message: string, extra: Partial<Hit> = {}): Hit {
   return { span, message, ...extra };
 }

@@ -11,7 +11,7 @@ import { describeActor, type Session } from '../db/session.js';
 import { parseConnectionUrl } from '../db/url.js';
 
 /**
- * The embedded PostgreSQL verify runs on: ONE PGlite for the whole run (starting one costs seconds
+ * The embedded PostgreSQL verify and lint run on: ONE PGlite for the whole run (starting one costs seconds
  * of WebAssembly; resetting its schemas costs milliseconds), in memory, or in a temporary
  * directory when an app command must open it from another process.
  *
@@ -26,10 +26,11 @@ export class EmbeddedPostgres {
   private constructor(
     private readonly config: TandemConfig,
     readonly dir: string | null,
+    private readonly purpose: string,
   ) {}
 
-  static async start(config: TandemConfig, onDisk: boolean): Promise<EmbeddedPostgres> {
-    const embedded = new EmbeddedPostgres(config, onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-verify-')) : null);
+  static async start(config: TandemConfig, onDisk: boolean, purpose: string): Promise<EmbeddedPostgres> {
+    const embedded = new EmbeddedPostgres(config, onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), `tandem-${purpose}-`)) : null, purpose);
     await embedded.open(true);
     return embedded;
   }
@@ -70,7 +71,7 @@ export class EmbeddedPostgres {
     if (fresh && !cached) await saveCachedDataDir(this.pglite);
     this.knex = knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { pglite: this.pglite } } as Knex.Config);
     const adapter = adapterFor('postgres');
-    for (const statement of adapter.sessionSetup(this.config, 'tandem verify')) await this.knex.raw(statement);
+    for (const statement of adapter.sessionSetup(this.config, `tandem ${this.purpose}`)) await this.knex.raw(statement);
     const serverVersion = await adapter.serverVersion(this.knex);
     const knex = this.knex;
     this.current = { target: parseConnectionUrl(this.url), adapter, db: knex, serverVersion, actor: describeActor(), config: this.config, close: async () => undefined };

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { TandemConfig } from '../config/schema.js';
 import { createKnex } from '../db/connect.js';
 import { openSession, type Session } from '../db/session.js';
-import { EmbeddedPostgres } from './embedded.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
 import { parseConnectionUrl, type ConnectionTarget } from '../db/url.js';
 
 /**
- * A throw-away database for one verify path. On a server: a uniquely named database created and
+ * A throw-away database (a verify path, a lint compile). On a server: a uniquely named database created and
  * dropped through a separate admin connection to the database the URL names. Embedded: a PGlite in
  * memory, or in a temporary directory when another process (the app's command) must open it.
  */
@@ -40,13 +40,20 @@ export async function dropAllScratch(): Promise<void> {
   await Promise.all([...liveServers].map((server) => server.dispose().catch(() => undefined)));
 }
 
-/** `server` is the --url target (or null for embedded PGlite); `onDisk` when an app command must connect. */
-export function scratchServer(server: ConnectionTarget | null, config: TandemConfig, options: { onDisk: boolean }): ScratchServer {
-  if (!server || server.driver === 'pglite') return embeddedServer(config, options.onDisk);
+export interface ScratchOptions {
+  /** When an app command in another process must connect (PGlite: a temporary directory). */
+  onDisk: boolean;
+  /** Who makes them, for database names and connection labels: `tandem_<purpose>_…`. */
+  purpose: 'verify' | 'lint';
+}
+
+/** `server` is the target to create databases on (or null for embedded PGlite). */
+export function scratchServer(server: ConnectionTarget | null, config: TandemConfig, options: ScratchOptions): ScratchServer {
+  if (!server || server.driver === 'pglite') return embeddedServer(config, options);
   const scratch: ScratchServer = {
     display: server.display,
     dialect: server.dialect,
-    create: (label) => createOnServer(server, config, label),
+    create: (label) => createOnServer(server, config, uniqueName(options.purpose, label), options.purpose),
     dispose: async () => {
       liveServers.delete(scratch);
     },
@@ -55,19 +62,19 @@ export function scratchServer(server: ConnectionTarget | null, config: TandemCon
   return scratch;
 }
 
-function uniqueName(label: string): string {
-  return `tandem_verify_${label}_${process.pid}_${randomBytes(4).toString('hex')}`.slice(0, 63);
+function uniqueName(purpose: string, label: string): string {
+  return `tandem_${purpose}_${label}_${process.pid}_${randomBytes(4).toString('hex')}`.slice(0, 63);
 }
 
 /** One embedded PostgreSQL, started on first use; each "new" scratch database is that one, reset. */
-function embeddedServer(config: TandemConfig, onDisk: boolean): ScratchServer {
+function embeddedServer(config: TandemConfig, { onDisk, purpose }: ScratchOptions): ScratchServer {
   let embedded: Promise<EmbeddedPostgres> | null = null;
   let used = false;
   const scratch: ScratchServer = {
     display: onDisk ? 'PGlite (embedded, temporary directory)' : 'PGlite (embedded, in memory)',
     dialect: 'postgres',
     create: async () => {
-      embedded ??= EmbeddedPostgres.start(config, onDisk);
+      embedded ??= EmbeddedPostgres.start(config, onDisk, purpose);
       const pg = await embedded;
       if (used) await pg.reset();
       used = true;
@@ -95,14 +102,13 @@ function embeddedServer(config: TandemConfig, onDisk: boolean): ScratchServer {
   return scratch;
 }
 
-async function createOnServer(server: ConnectionTarget, config: TandemConfig, label: string): Promise<ScratchDatabase> {
-  const name = uniqueName(label);
+async function createOnServer(server: ConnectionTarget, config: TandemConfig, name: string, purpose: string): Promise<ScratchDatabase> {
   const quoted = server.dialect === 'postgres' ? `"${name}"` : `\`${name}\``;
-  await admin(server, async (run) => run(server.dialect === 'postgres' ? `CREATE DATABASE ${quoted}` : `CREATE DATABASE ${quoted} CHARACTER SET utf8mb4`));
+  await admin(server, purpose, async (run) => run(server.dialect === 'postgres' ? `CREATE DATABASE ${quoted}` : `CREATE DATABASE ${quoted} CHARACTER SET utf8mb4`));
   const url = withDatabase(server.url, name);
   const target = parseConnectionUrl(url);
-  return track(url, name, target, config, () =>
-    admin(server, async (run) => {
+  return track(url, name, target, config, purpose, () =>
+    admin(server, purpose, async (run) => {
       if (server.dialect === 'postgres') {
         // Sessions an app command left open would make DROP DATABASE fail.
         await run(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
@@ -115,11 +121,11 @@ async function createOnServer(server: ConnectionTarget, config: TandemConfig, la
   );
 }
 
-async function track(url: string, name: string, target: ConnectionTarget, config: TandemConfig, remove: () => Promise<void>): Promise<ScratchDatabase> {
+async function track(url: string, name: string, target: ConnectionTarget, config: TandemConfig, purpose: string, remove: () => Promise<void>): Promise<ScratchDatabase> {
   let session: Session | null = null;
   let dropped = false;
   const open = async () => {
-    session = await openSession(target, config, 'verify');
+    session = await openSession(target, config, purpose);
   };
   const database: ScratchDatabase = {
     url,
@@ -153,8 +159,8 @@ async function track(url: string, name: string, target: ConnectionTarget, config
 }
 
 /** A short-lived connection to the database the URL names, for CREATE/DROP DATABASE. */
-async function admin(server: ConnectionTarget, body: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<unknown>): Promise<void> {
-  const db = createKnex(server, { applicationName: 'tandem verify (admin)' });
+async function admin(server: ConnectionTarget, purpose: string, body: (run: (sql: string) => Promise<Array<Record<string, unknown>>>) => Promise<unknown>): Promise<void> {
+  const db = createKnex(server, { applicationName: `tandem ${purpose} (admin)` });
   try {
     await body(async (sql) => {
       const result = await db.raw(sql);
