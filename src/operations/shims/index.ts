@@ -16,8 +16,16 @@ export function buildShim(dialect: Dialect, spec: ShimSpec): { install: string[]
  * trigger that declared it would then fail every write (MySQL refuses to even create it).
  */
 function mentions(rule: SyncRule, column: string): boolean {
-  const expressions = rule.kind === 'twin' ? [rule.up, rule.down] : [rule.expression];
-  const escaped = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const word = new RegExp(`(?<![A-Za-z0-9_$])${escaped}(?![A-Za-z0-9_$])`, 'i');
-  return expressions.some((expression) => word.test(expression));
+  return expressionsMention(rule.kind === 'twin' ? [rule.up, rule.down] : [rule.expression], column);
+}
+
+/** Does any of these SQL expressions name the column? */
+export function expressionsMention(expressions: string[], column: string): boolean {
+  // As written in SQL: bare, or quoted by either dialect (quotes inside a quoted name are doubled).
+  const forms = [column, `"${column.replace(/"/g, '""')}"`, `\`${column.replace(/`/g, '``')}\``];
+  return forms.some((form) => {
+    const escaped = form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const word = new RegExp(`(?<![\\p{L}\\p{N}_$])${escaped}(?![\\p{L}\\p{N}_$])`, 'iu');
+    return expressions.some((expression) => word.test(expression));
+  });
 }
