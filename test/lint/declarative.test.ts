@@ -168,6 +168,15 @@ describe('MySQL: compiled in a throw-away database on --scratch-url', () => {
     expect(await scratchDatabases(db.url)).toEqual(before);
   });
 
+  it("tandem's own operations generate MySQL its linter accepts (MariaDB 10.11 and MySQL 8.0)", async (ctx) => {
+    if (!db) return ctx.skip('MySQL unavailable');
+    for (const versions of [{ mariadb: '10.11' }, { mysql: '8.0.36' }]) {
+      const result = await lintPaths(['migrations-examples/operations'], { cwd: REPO_ROOT, dialect: 'mysql', versions: resolveVersions(versions), scratch: parseConnectionUrl(db.url) });
+      expect(result.findings).toEqual([]);
+      expect(result.filesLinted).toBe(7);
+    }
+  });
+
   it('without a server: a notice per file says how to lint it, and nothing is counted as linted', async () => {
     const cwd = fixture('mysql', { '20260102000000_rename.yaml': YAML });
     const result = await lintPaths(['migrations'], { cwd, dialect: 'mysql', versions: resolveVersions({}) });
