@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Knex } from 'knex';
 import type { TandemConfig } from '../config/schema.js';
-import { createKnex, describeConnectionError } from './connect.js';
+import { createKnex, describeConnectionError, type ConnectionHooks } from './connect.js';
 import type { DialectAdapter } from './dialect-adapter.js';
 import { adapterFor } from './index.js';
 import type { ConnectionTarget } from './url.js';
@@ -15,6 +15,8 @@ export interface Session {
   /** "user@host pid N": stored in the ledger as who ran a phase, shown to a waiting runner. */
   actor: string;
   config: TandemConfig;
+  /** Reconnect hooks: the runner lock registers itself here, so a replaced connection re-takes it. */
+  connection?: ConnectionHooks;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,8 @@ export async function openSession(target: ConnectionTarget, config: TandemConfig
   const applicationName = `tandem ${command} (${actor})`;
   const adapter = adapterFor(target.dialect);
   const sessionSetup = adapter.sessionSetup(config, applicationName);
-  const db = createKnex(target, { applicationName, sessionSetup });
+  const connection: ConnectionHooks = {};
+  const db = createKnex(target, { applicationName, sessionSetup, hooks: connection });
   let serverVersion: string;
   try {
     serverVersion = await adapter.serverVersion(db);
@@ -43,5 +46,5 @@ export async function openSession(target: ConnectionTarget, config: TandemConfig
     await db.destroy().catch(() => undefined);
     throw describeConnectionError(error, target);
   }
-  return { target, adapter, db, serverVersion, actor, config, close: () => db.destroy() };
+  return { target, adapter, db, serverVersion, actor, config, connection, close: () => db.destroy() };
 }

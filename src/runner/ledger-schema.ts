@@ -8,7 +8,26 @@ import type { Dialect } from '../db/url.js';
  * The migrations table is created last: readers that run without the runner lock (status) take its
  * presence to mean the whole ledger exists (MySQL DDL cannot be made atomic).
  */
-export const LEDGER_VERSION = 1;
+export const LEDGER_VERSION = 2;
+
+/**
+ * Columns added after version 1, added to an older ledger by Ledger.ensure() (checked against the
+ * catalog first: MySQL 8 has no ADD COLUMN IF NOT EXISTS).
+ * started_statement / started_fingerprint: the statement that was sent outside a transaction and
+ * the schema's fingerprint just before it, so a rerun after a crash can tell whether it ran.
+ */
+export function ledgerUpgrades(dialect: Dialect): Array<{ table: string; column: string; sql: string }> {
+  if (dialect === 'postgres') {
+    return [
+      { table: 'migrations', column: 'started_statement', sql: `ALTER TABLE "tandem"."migrations" ADD COLUMN IF NOT EXISTS "started_statement" integer` },
+      { table: 'migrations', column: 'started_fingerprint', sql: `ALTER TABLE "tandem"."migrations" ADD COLUMN IF NOT EXISTS "started_fingerprint" text` },
+    ];
+  }
+  return [
+    { table: 'tandem_migrations', column: 'started_statement', sql: 'ALTER TABLE `tandem_migrations` ADD COLUMN `started_statement` INT NULL' },
+    { table: 'tandem_migrations', column: 'started_fingerprint', sql: 'ALTER TABLE `tandem_migrations` ADD COLUMN `started_fingerprint` CHAR(64) NULL' },
+  ];
+}
 
 export interface LedgerTables {
   migrations: string;
@@ -99,6 +118,8 @@ function postgresDdl(): string[] {
        "rolled_back_at" timestamptz,
        "applied_by" text,
        "compiled" text,
+       "started_statement" integer,
+       "started_fingerprint" text,
        "created_at" timestamptz NOT NULL DEFAULT now(),
        "updated_at" timestamptz NOT NULL DEFAULT now(),
        CHECK (NOT "failed" OR "active_phase" IS NOT NULL)
@@ -169,6 +190,8 @@ function mysqlDdl(): string[] {
        \`rolled_back_at\` DATETIME(3) NULL,
        \`applied_by\` VARCHAR(255) NULL,
        \`compiled\` LONGTEXT NULL,
+       \`started_statement\` INT NULL,
+       \`started_fingerprint\` CHAR(64) NULL,
        \`created_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
        \`updated_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
        CHECK (NOT \`failed\` OR \`active_phase\` IS NOT NULL)

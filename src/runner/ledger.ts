@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Session } from '../db/session.js';
 import type { Phase } from '../migrations/model.js';
-import { LEDGER_VERSION, ledgerDdl, ledgerTables, type LedgerTables } from './ledger-schema.js';
+import { LEDGER_VERSION, ledgerDdl, ledgerTables, ledgerUpgrades, type LedgerTables } from './ledger-schema.js';
 
 export type LedgerState = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back';
 
@@ -25,6 +25,9 @@ export interface LedgerRow {
   updatedAt: Date | null;
   /** A declarative migration's statements per phase, as compiled when its expand started (JSON). */
   compiled: string | null;
+  /** The statement sent outside a transaction most recently, and the schema fingerprint just before it. */
+  startedStatement: number | null;
+  startedFingerprint: string | null;
 }
 
 export interface BackfillProgress {
@@ -92,7 +95,13 @@ export class Ledger {
       const version = await this.table(this.session.db, 'meta').where({ key: 'ledger_version' }).first().catch(() => undefined);
       if (version && Number(version.value) >= LEDGER_VERSION) return;
     }
-    for (const statement of ledgerDdl(this.session.adapter.dialect)) await this.session.db.raw(statement);
+    const { db, adapter } = this.session;
+    for (const statement of ledgerDdl(adapter.dialect)) await db.raw(statement);
+    const schema = adapter.dialect === 'postgres' ? `'tandem'` : 'DATABASE()';
+    for (const upgrade of ledgerUpgrades(adapter.dialect)) {
+      const found = await db.raw(`SELECT 1 AS present FROM information_schema.columns WHERE table_schema = ${schema} AND table_name = ? AND column_name = ?`, [upgrade.table, upgrade.column]);
+      if (adapter.rows(found).length === 0) await db.raw(upgrade.sql);
+    }
     await this.table(this.session.db, 'meta').insert({ key: 'ledger_version', value: String(LEDGER_VERSION) }).onConflict('key').merge();
   }
 
@@ -120,7 +129,7 @@ export class Ledger {
       .update({
         active_phase: phase,
         failed: false,
-        ...(resuming ? {} : { statements_done: 0, done_checksum: null, error: null, error_line: null }),
+        ...(resuming ? {} : { statements_done: 0, done_checksum: null, error: null, error_line: null, started_statement: null, started_fingerprint: null }),
         applied_by: this.session.actor,
         updated_at: this.now(db),
       });
@@ -137,6 +146,12 @@ export class Ledger {
   /** Record that the first `done` statements of the active phase have run (inside the step's transaction when there is one). */
   async saveStatementProgress(db: Db, id: string, done: number, doneChecksum: string): Promise<void> {
     await this.table(db, 'migrations').where({ id }).update({ statements_done: done, done_checksum: doneChecksum, updated_at: this.now(db) });
+  }
+
+  /** Before a statement that runs outside a transaction: which one, and how the schema looked just before it. */
+  async markStatementStarted(id: string, index: number, fingerprint: string): Promise<void> {
+    const db = this.session.db;
+    await this.table(db, 'migrations').where({ id }).update({ started_statement: index, started_fingerprint: fingerprint, updated_at: this.now(db) });
   }
 
   async completePhase(id: string, phase: Phase, state: LedgerState, checksum: string | null): Promise<void> {
@@ -157,6 +172,8 @@ export class Ledger {
           done_checksum: null,
           error: null,
           error_line: null,
+          started_statement: null,
+          started_fingerprint: null,
           ...clearOnRollback,
           [stamp]: this.now(trx),
           applied_by: this.session.actor,
@@ -174,7 +191,7 @@ export class Ledger {
   /** A phase that never started any statement leaves the migration where it was. */
   async abandonPhase(id: string): Promise<void> {
     const db = this.session.db;
-    await this.table(db, 'migrations').where({ id }).update({ active_phase: null, failed: false, statements_done: 0, done_checksum: null, updated_at: this.now(db) });
+    await this.table(db, 'migrations').where({ id }).update({ active_phase: null, failed: false, statements_done: 0, done_checksum: null, started_statement: null, started_fingerprint: null, updated_at: this.now(db) });
   }
 
   async addEvent(event: LedgerEvent): Promise<void> {
@@ -265,6 +282,8 @@ function mapRow(row: Record<string, unknown>): LedgerRow {
     appliedBy: (row.applied_by as string | null) ?? null,
     updatedAt: toDate(row.updated_at),
     compiled: (row.compiled as string | null) ?? null,
+    startedStatement: row.started_statement === null || row.started_statement === undefined ? null : Number(row.started_statement),
+    startedFingerprint: (row.started_fingerprint as string | null) ?? null,
   };
 }
 

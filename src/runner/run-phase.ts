@@ -13,6 +13,23 @@ import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild 
 import type { Ledger, LedgerState } from './ledger.js';
 import { withLockRetry } from './lock-retry.js';
 import type { Reporter } from './reporter.js';
+import { isConnectionLost } from '../db/connect.js';
+import { mariadbNowait, retryNowaitConflicts } from '../db/dialects/mysql.js';
+import { faultPoint } from './fault-points.js';
+import { settleInterruptedStatement } from './interrupted-statement.js';
+import { schemaFingerprint } from './schema-fingerprint.js';
+
+/**
+ * The connection dropped during a phase (server restart, pg_terminate_backend, KILL). Nothing is
+ * marked failed: the ledger holds exactly what committed, and the runner resumes from it once the
+ * pool has reconnected and the runner lock is held again (see Runner.runResuming).
+ */
+export class ConnectionLostError extends Error {
+  constructor(readonly phase: Phase, readonly migrationId: string, cause: unknown) {
+    super(`the database connection was lost during ${phase} of ${migrationId}: ${redactSecrets((cause as Error)?.message ?? String(cause))}`, { cause });
+    this.name = 'ConnectionLostError';
+  }
+}
 
 /** How a phase's statements are grouped for execution. */
 export type Step =
@@ -69,7 +86,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   const { session, ledger, reporter } = context;
   const { adapter } = session;
   const dialect = adapter.dialect;
-  const existing = await ledger.get(migration.id);
+  const existing = await settleInterruptedStatement(context, migration, phase, statements, await ledger.get(migration.id));
   const resuming = existing?.activePhase === phase ? existing.statementsDone : 0;
   if (resuming > 0) {
     const prefix = checksumStatements(statements.slice(0, resuming), dialect);
@@ -97,6 +114,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       inTransaction = step.kind === 'transaction';
       const where = `${migration.file}:${current?.line ?? '?'}`;
       const onRetry = (notice: Parameters<Reporter['retry']>[2]) => reporter.retry(migration.id, where, notice);
+      faultPoint('step-before');
 
       if (step.kind === 'batched') {
         await runBatchedUpdate({
@@ -119,7 +137,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
             for (const setup of adapter.transactionSetup(session.config)) await trx.raw(setup);
             for (let index = step.from; index < step.to; index++) {
               current = statements[index];
+              if (!statements[index]!.run) for (const setup of adapter.statementSetup?.(normalizeStatement(statements[index]!.sql, dialect), session.config) ?? []) await trx.raw(setup);
               await execute(trx, adapter, statements[index]!);
+              faultPoint('step-in-transaction');
             }
             await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
           }),
@@ -128,12 +148,39 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         done = step.to;
       } else {
         const statement = statements[step.index]!;
-        await withLockRetry(adapter, session.config.retries, () => runSingle(session, statement), onRetry);
+        const checksum = checksumStatements(statements.slice(0, step.index + 1), dialect);
+        if (statement.run) {
+          // A phase function on MySQL (code: it may write data, change the schema, or both) runs
+          // outside a transaction as before; after a crash it runs again, so it must be safe to rerun.
+          await withLockRetry(adapter, session.config.retries, () => execute(session.db, adapter, statement), onRetry);
+          faultPoint('step-after-statement');
+          await ledger.saveStatementProgress(session.db, migration.id, step.index + 1, checksum);
+        } else if (dialect === 'mysql' && isDml(statement, dialect)) {
+          // DML commits together with its ledger record: a crash leaves both or neither.
+          await withLockRetry(adapter, session.config.retries, () =>
+            session.db.transaction(async (trx) => {
+              await execute(trx, adapter, statement);
+              faultPoint('step-after-statement');
+              await ledger.saveStatementProgress(trx, migration.id, step.index + 1, checksum);
+            }),
+            onRetry,
+          );
+        } else {
+          // DDL commits on its own: record which statement is under way and how the schema looked, so a
+          // rerun after a crash can tell whether it ran (interrupted-statement.ts).
+          await ledger.markStatementStarted(migration.id, step.index, await schemaFingerprint(session));
+          await withLockRetry(adapter, session.config.retries, () => runSingle(session, statement), onRetry);
+          faultPoint('step-after-statement');
+          await ledger.saveStatementProgress(session.db, migration.id, step.index + 1, checksum);
+        }
         done = step.index + 1;
-        await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
       }
+      faultPoint('step-after-commit');
     }
   } catch (error) {
+    if (isConnectionLost(error)) throw new ConnectionLostError(phase, migration.id, error);
+    // The connection was replaced but another runner holds the lock now: stop without touching the ledger.
+    if (error instanceof RefusedError) throw error;
     // PostgreSQL puts the offending values in `detail` ("Key (email)=(a@b) is duplicated.").
     const detail = (error as { detail?: string }).detail;
     const reason = redactSecrets(`${(error as Error).message ?? String(error)}${detail ? ` (${detail})` : ''}`);
@@ -164,7 +211,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
  */
 async function execute(db: Knex | Knex.Transaction, adapter: DialectAdapter, statement: Statement): Promise<void> {
   if (statement.run) return statement.run(db);
-  const result = await db.raw(literalSql(statement.sql));
+  const result = await db.raw(literalSql(statement.sql, adapter.dialect));
   if (statement.assertEmpty !== undefined && adapter.rows(result).length > 0) throw new Error(statement.assertEmpty);
 }
 
@@ -172,15 +219,25 @@ async function execute(db: Knex | Knex.Transaction, adapter: DialectAdapter, sta
 async function runSingle(session: Session, statement: Statement): Promise<void> {
   const normalized = normalizeStatement(statement.sql, session.adapter.dialect);
   if (session.adapter.dialect !== 'postgres' || !isConcurrentIndexBuild(normalized)) {
-    await execute(session.db, session.adapter, statement);
+    // MariaDB: brief exclusive-lock DDL runs NOWAIT (retried on 1205) rather than queueing traffic behind it.
+    const nowait = session.adapter.dialect === 'mysql' && !statement.run && /mariadb/i.test(session.serverVersion) ? mariadbNowait(statement.sql) : statement.sql;
+    if (nowait === statement.sql) await execute(session.db, session.adapter, statement);
+    else await retryNowaitConflicts(() => execute(session.db, session.adapter, { ...statement, sql: nowait }), (error) => session.adapter.isLockConflict(error));
     return;
   }
   await dropLeftoverOf(session, normalized);
   const before = await invalidIndexes(session);
   try {
+    faultPoint('index-build', 50); // test-only: the process dies 50 ms into the build
     await session.db.raw(literalSql(statement.sql));
   } catch (error) {
     await dropNewInvalid(session, before).catch(() => undefined);
     throw error;
   }
+}
+
+/** Data statements, which MySQL can commit in one transaction with their ledger record. */
+function isDml(statement: Statement, dialect: DialectAdapter['dialect']): boolean {
+  if (statement.assertEmpty !== undefined) return true;
+  return /^(insert|update|delete|replace|select|with)\b/i.test(normalizeStatement(statement.sql, dialect));
 }

@@ -3,6 +3,7 @@ import { RefusedError } from '../errors/tandem-error.js';
 import type { Session } from '../db/session.js';
 import { releasePgliteLock, tryPgliteLock } from '../db/pglite-lock.js';
 import type { Ledger } from './ledger.js';
+import type { RawQuery } from '../db/connect.js';
 
 /**
  * One runner at a time per database. PostgreSQL: a session advisory lock; MySQL/MariaDB: GET_LOCK
@@ -33,25 +34,75 @@ export async function acquireRunnerLock(session: Session, ledger: Ledger, option
   let told = false;
   for (;;) {
     if (await tryLock(session, name)) break;
-    const holder = await describeHolder(session, ledger, name);
+    let holder = await describeHolder(session, ledger, name);
     if (Date.now() >= deadline) {
+      // A runner that has just taken the lock records itself a moment later (after creating the
+      // ledger on a first run): give it that moment, so the refusal can name it.
+      for (const giveUp = Date.now() + HOLDER_RECORD_WAIT_MS; !holder.recorded && Date.now() < giveUp; ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        holder = await describeHolder(session, ledger, name);
+      }
       throw new RefusedError(
-        `another tandem runner holds the lock on this database: ${holder}`,
+        `another tandem runner holds the lock on this database: ${holder.text}`,
         options.waitSeconds > 0 ? `waited ${options.waitSeconds} s; wait for it to finish, or give a longer --wait` : 'wait for it to finish, or pass --wait SECONDS to queue behind it',
       );
     }
-    if (!told) options.onWaiting?.(holder);
+    if (!told) options.onWaiting?.(holder.text);
     told = true;
     await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(10, deadline - Date.now()))));
   }
   const sessionId = await sessionIdOf(session);
+  // From here on a replaced connection must take the lock again before anything runs on it.
+  const lost = { sessionId };
+  if (session.connection) session.connection.afterReconnect = (query) => retakeLock(session, ledger, name, lost, query);
   await ledger.ensure();
   await ledger.setRunner(name, sessionId, options.command);
   return {
     release: async () => {
+      if (session.connection) session.connection.afterReconnect = undefined;
       await unlock(session, name).catch(() => undefined);
     },
   };
+}
+
+/** How long a replacement connection waits for the dropped session to let go of the lock. */
+const RETAKE_WAIT_MS = 10_000;
+
+/**
+ * The connection holding the runner lock dropped, and with it the lock. Before the replacement
+ * connection runs anything, take the lock again on it. The dropped session may linger a moment
+ * (MariaDB ends a killed thread at its next check), so wait while that session still holds it; if
+ * another session holds it, another runner got in: refuse, since what this run read before may be stale.
+ */
+async function retakeLock(session: Session, ledger: Ledger, name: string, lost: { sessionId: string }, query: RawQuery): Promise<void> {
+  const postgres = session.adapter.dialect === 'postgres';
+  const deadline = Date.now() + RETAKE_WAIT_MS;
+  for (;;) {
+    const taken = postgres
+      ? (await query('SELECT pg_try_advisory_lock($1, $2) AS ok', [PG_LOCK_CLASS, PG_LOCK_OBJECT]))[0]?.ok === true
+      : Number((await query('SELECT GET_LOCK(?, 0) AS ok', [name]))[0]?.ok) === 1;
+    if (taken) break;
+    const holder = postgres
+      ? (await query(
+          `SELECT l.pid AS id FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          [PG_LOCK_CLASS, PG_LOCK_OBJECT],
+        ))[0]?.id
+      : (await query('SELECT IS_USED_LOCK(?) AS id', [name]))[0]?.id;
+    const stillOurs = holder === null || holder === undefined || String(holder) === lost.sessionId;
+    if (!stillOurs || Date.now() >= deadline) {
+      throw new RefusedError(
+        `the database connection dropped and another session took the runner lock meanwhile (${postgres ? 'backend pid' : 'connection'} ${String(holder)}); this run stopped, and the ledger holds what it committed`,
+        'check `tandem status`, then rerun the command once the other runner has finished',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const sessionId = String((await query(postgres ? 'SELECT pg_backend_pid() AS id' : 'SELECT CONNECTION_ID() AS id'))[0]?.id);
+  const runners = ledger.tables.schema ? `"${ledger.tables.schema}"."${ledger.tables.runners}"` : `\`${ledger.tables.runners}\``;
+  // Informational (a waiting runner's message); on a first run the ledger may not exist yet.
+  await query(`UPDATE ${runners} SET session_id = ${postgres ? '$1' : '?'} WHERE lock_name = ${postgres ? '$2' : '?'}`, [sessionId, name]).catch(() => undefined);
+  lost.sessionId = sessionId;
 }
 
 async function lockName(session: Session): Promise<string> {
@@ -82,8 +133,19 @@ async function sessionIdOf(session: Session): Promise<string> {
   return String(session.adapter.rows<{ id: unknown }>(await session.db.raw(sql))[0]?.id);
 }
 
-/** "tandem expand by alice@ci pid 42, since 12:00:01 (session 1234)": from the ledger, checked against the live session. */
-async function describeHolder(session: Session, ledger: Ledger, name: string): Promise<string> {
+/** How long a refused runner waits for the holder to record itself in the ledger, to name it. */
+const HOLDER_RECORD_WAIT_MS = 3000;
+
+/**
+ * "tandem expand by alice@ci pid 42, since 12:00:01 (session 1234)": from the ledger, checked
+ * against the live session; `recorded` says whether the ledger named it.
+ */
+async function describeHolder(session: Session, ledger: Ledger, name: string): Promise<{ text: string; recorded: boolean }> {
+  const text = await describeHolderText(session, ledger, name);
+  return { text, recorded: text.startsWith('tandem ') && text.includes(' run by ') };
+}
+
+async function describeHolderText(session: Session, ledger: Ledger, name: string): Promise<string> {
   const { db, adapter } = session;
   let sessionId: string | undefined;
   if (adapter.dialect === 'postgres') {

@@ -7,13 +7,21 @@ import { SchemaInspector } from '../operations/inspect.js';
 import { invertStatement } from './invert-statement.js';
 import { Ledger, type LedgerRow } from './ledger.js';
 import { describeStatuses, type MigrationStatus } from './migration-status.js';
-import { runPhase, type PhaseContext } from './run-phase.js';
+import { ConnectionLostError, runPhase, type PhaseContext } from './run-phase.js';
+import { isConnectionLost } from '../db/connect.js';
+import { faultPoint } from './fault-points.js';
+import { settleInterruptedStatement } from './interrupted-statement.js';
 import type { Reporter } from './reporter.js';
 
 export interface PhaseSummary {
   phase: ForwardPhase | 'rollback';
   ran: string[];
 }
+
+const RESULT_STATE = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled_back' } as const;
+
+/** Connection drops survived in one phase before giving up (each resumes from the ledger). */
+const MAX_RECONNECTS = 10;
 
 const NEXT_STATE: Record<ForwardPhase, { from: LedgerRow['state'][]; to: string }> = {
   expand: { from: ['pending', 'rolled_back'], to: 'expanded' },
@@ -71,20 +79,43 @@ export class Runner {
   }
 
   async expand(): Promise<PhaseSummary> {
-    return this.forward('expand');
+    return this.reconnecting('expand', (ran) => this.forward('expand', ran));
   }
   async backfill(): Promise<PhaseSummary> {
-    return this.forward('backfill');
+    return this.reconnecting('backfill', (ran) => this.forward('backfill', ran));
   }
   async contract(): Promise<PhaseSummary> {
-    return this.forward('contract');
+    return this.reconnecting('contract', (ran) => this.forward('contract', ran));
   }
 
-  private async forward(phase: ForwardPhase): Promise<PhaseSummary> {
+  /**
+   * A connection lost outside a phase's steps (reading the ledger, between migrations) is replaced
+   * like any other (the runner lock is taken again on the new one); the command then starts over
+   * from the ledger, which skips what is done. Losses inside a phase are resumed by runResuming.
+   */
+  private async reconnecting(phase: ForwardPhase | 'rollback', command: (ran: string[]) => Promise<void>, rollbackId?: string): Promise<PhaseSummary> {
+    const ran: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await command(ran);
+        return { phase, ran };
+      } catch (error) {
+        if (error instanceof ConnectionLostError || !isConnectionLost(error) || attempt > MAX_RECONNECTS) throw error;
+        this.session.connection?.markLost?.();
+        this.reporter.info(`the database connection was lost during ${phase}: ${(error as Error).message}; reconnecting and starting over from the ledger (${attempt} of ${MAX_RECONNECTS})`);
+        if (rollbackId) {
+          // Rolling back one migration that finished just before the connection went: done.
+          const row = await this.ledger.get(this.findMigration(rollbackId).id);
+          if (row?.state === 'rolled_back' && row.activePhase === null) return { phase, ran: ran.includes(row.id) ? ran : [...ran, row.id] };
+        }
+      }
+    }
+  }
+
+  private async forward(phase: ForwardPhase, ran: string[]): Promise<void> {
     const rows = await this.ledger.all();
     await this.checkIntegrity(rows);
     if (phase === 'expand') this.checkOrder(rows);
-    const ran: string[] = [];
     for (const migration of this.migrations) {
       const row = rows.get(migration.id);
       const verdict = readiness(phase, row);
@@ -94,10 +125,34 @@ export class Runner {
         await this.ledger.addEvent({ migrationId: migration.id, phase, outcome: 'interrupted', startedAt: row.updatedAt ?? new Date(), durationMs: 0, statements: row.statementsDone, message: 'found unfinished: the runner stopped during this phase' });
       }
       await this.prepare(migration, row, phase === 'expand');
-      await runPhase(this.context, migration, phase, statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM);
+      await this.runResuming(migration, phase, () => statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM);
       ran.push(migration.id);
+      faultPoint('phase-after-complete');
     }
-    return { phase, ran };
+  }
+
+  /**
+   * Run a phase; when the connection drops, run it again from the ledger (which holds exactly what
+   * committed) on the new connection, which has re-taken the runner lock or refused to continue.
+   */
+  private async runResuming(migration: Migration, phase: ForwardPhase | 'rollback', statements: () => Statement[], checksum: string | null): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = new Date();
+      try {
+        await runPhase(this.context, migration, phase, statements(), checksum);
+        return;
+      } catch (error) {
+        // Lost inside a step (ConnectionLostError) or around the steps (reading or closing the ledger).
+        const lost = error instanceof ConnectionLostError ? error : isConnectionLost(error) ? new ConnectionLostError(phase, migration.id, error) : null;
+        if (!lost || attempt > MAX_RECONNECTS) throw error;
+        this.session.connection?.markLost?.();
+        this.reporter.info(`${migration.id}: ${lost.message}; reconnecting and resuming ${phase} (${attempt} of ${MAX_RECONNECTS})`);
+        const row = await this.ledger.get(migration.id);
+        // The phase's completion committed just before the connection went: nothing is left to run.
+        if (row && row.activePhase === null && row.state === RESULT_STATE[phase]) return;
+        await this.ledger.addEvent({ migrationId: migration.id, phase, outcome: 'interrupted', startedAt: started, durationMs: Date.now() - started.getTime(), statements: row?.statementsDone ?? 0, message: lost.message });
+      }
+    }
   }
 
   /** A pending migration that sorts before one that already ran was probably merged late: running it now would reorder history. */
@@ -117,6 +172,10 @@ export class Runner {
 
   /** Roll back one migration, or every in-flight one (newest first). */
   async rollback(id?: string): Promise<PhaseSummary> {
+    return this.reconnecting('rollback', (ran) => this.rollbackOnce(ran, id), id);
+  }
+
+  private async rollbackOnce(ran: string[], id?: string): Promise<void> {
     const rows = await this.ledger.all();
     await this.checkIntegrity(rows);
     const inFlight = this.migrations.filter((m) => isInFlight(rows.get(m.id)));
@@ -138,7 +197,15 @@ export class Runner {
       if (targets.length === 0) this.refuseIfLatestContracted(rows);
     }
 
-    for (const migration of targets) await this.prepare(migration, rows.get(migration.id), false);
+    for (const migration of targets) {
+      await this.prepare(migration, rows.get(migration.id), false);
+      // An expand that died right after a statement that commits on its own: count it before deciding what to undo.
+      const row = rows.get(migration.id);
+      if (row?.activePhase === 'expand') {
+        const settled = await settleInterruptedStatement(this.context, migration, 'expand', statementsOf(migration, 'expand'), row);
+        if (settled) rows.set(migration.id, settled);
+      }
+    }
     // Every target is checked before any runs: a refusal means nothing was rolled back.
     const plans = targets.map((migration) => {
       const row = rows.get(migration.id)!;
@@ -147,12 +214,11 @@ export class Runner {
       }
       return { migration, statements: this.rollbackStatements(migration, row) };
     });
-    const ran: string[] = [];
     for (const { migration, statements } of plans) {
-      await runPhase(this.context, migration, 'rollback', statements, migration.sections.rollback?.checksum ?? null);
+      await this.runResuming(migration, 'rollback', () => statements, migration.sections.rollback?.checksum ?? null);
       ran.push(migration.id);
+      faultPoint('phase-after-complete');
     }
-    return { phase: 'rollback', ran };
   }
 
   /** `rollback` with nothing in flight must not report success when what it would undo was contracted. */
@@ -172,7 +238,9 @@ export class Runner {
     if (!migration.operations) return;
     // A plan of pending migrations compiles each against the schema the earlier ones will leave.
     const inspector = !compileAnew && !row?.compiled ? (this.planInspector ??= new SchemaInspector(this.session.db, this.session.adapter)) : undefined;
-    const resumingExpand = row?.activePhase === 'expand' && row.statementsDone > 0;
+    // Resuming: statements ran (or one was sent when the runner died, which may have run), so the
+    // schema no longer looks as it did when they were compiled; run exactly what was compiled then.
+    const resumingExpand = row?.activePhase === 'expand' && (row.statementsDone > 0 || (row.startedStatement !== null && !row.failed));
     let compiled: CompiledPhases;
     if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledPhases;
     else {

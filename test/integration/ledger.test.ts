@@ -83,7 +83,7 @@ describe.each(ALL_KINDS)('ledger on %s', (kind) => {
     for (const name of ['migrations', 'events', 'backfills', 'runners', 'meta'] as const) {
       await env.q(`SELECT COUNT(*) AS n FROM ${env.table(name)}`); // each table is there
     }
-    expect(await env.q(`SELECT value FROM ${env.table('meta')} WHERE ${env.mysql ? '`key`' : '"key"'} = 'ledger_version'`)).toEqual([{ value: '1' }]);
+    expect(await env.q(`SELECT value FROM ${env.table('meta')} WHERE ${env.mysql ? '`key`' : '"key"'} = 'ledger_version'`)).toEqual([{ value: '2' }]);
     // The runner that held the lock is recorded, for a waiting runner's message (PGlite: in its lock file).
     const runners = await env.q<{ holder: string; command: string }>(`SELECT holder, command FROM ${env.table('runners')}`);
     expect(runners).toEqual(env.t.session.target.driver === 'pglite' ? [] : [{ holder: env.t.session.actor, command: 'expand' }]);
