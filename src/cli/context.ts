@@ -3,7 +3,8 @@ import { loadConfig } from '../config/load-config.js';
 import type { TandemConfig } from '../config/schema.js';
 import { openSession, type Session } from '../db/session.js';
 import { DEFAULT_PGLITE_DIR, parseConnectionUrl, type ConnectionTarget } from '../db/url.js';
-import { UsageError } from '../errors/tandem-error.js';
+import { TandemError, UsageError } from '../errors/tandem-error.js';
+import { describePrivilegeError } from '../db/connect.js';
 import { loadMigrations } from '../migrations/load-migrations.js';
 import type { Migration } from '../migrations/model.js';
 import { acquirePgliteLock, acquireRunnerLock } from '../runner/runner-lock.js';
@@ -79,6 +80,9 @@ export async function withSession<T>(
       } finally {
         await runnerLock?.release();
       }
+    } catch (error) {
+      // Statements of a migration fail as their phase (a TandemError); what is left is tandem's own.
+      throw (error instanceof TandemError ? null : describePrivilegeError(error, context.target)) ?? error;
     } finally {
       await session.close();
     }

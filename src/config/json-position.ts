@@ -154,3 +154,15 @@ export function jsonSyntaxErrorOffset(text: string): number {
 class JsonSyntaxAt {
   constructor(readonly offset: number) {}
 }
+
+/**
+ * V8's JSON.parse message without the parts the place already tells or that run over lines: the
+ * quoted snippet of the text (`, ..."abc" is not valid JSON`) and `in JSON at position N (line …)`.
+ */
+export function jsonErrorReason(message: string): string {
+  const reason = message
+    .replace(/, (\.\.\.)?"[\s\S]*$/, '')
+    .replace(/\s*(in JSON )?at position \d+[\s\S]*$/, '')
+    .trim();
+  return reason || message.split('\n')[0]!;
+}

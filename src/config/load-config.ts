@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { UsageError } from '../errors/tandem-error.js';
-import { jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from './json-position.js';
+import { jsonErrorReason, jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from './json-position.js';
 import { CONFIG_FILE, configSchema, type TandemConfig } from './schema.js';
 
 export interface LoadedConfig {
@@ -32,7 +32,7 @@ export function parseConfigText(text: string, displayName: string): TandemConfig
     const message = (error as Error).message;
     const offset = /position (\d+)/.exec(message)?.[1];
     const place = toPosition(text, offset !== undefined ? Number(offset) : jsonSyntaxErrorOffset(text));
-    throw new UsageError(`${displayName} is not valid JSON: ${message}`, { file: displayName, ...place }, 'fix the JSON syntax at that place');
+    throw new UsageError(`${displayName} is not valid JSON: ${jsonErrorReason(message)}`, { file: displayName, ...place }, 'fix the JSON syntax at that place');
   }
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;

@@ -1,7 +1,13 @@
+import type { Dialect } from './url.js';
+
 /**
  * knex reads `?` in raw SQL as a binding placeholder (and the pg client turns it into $1). A
- * migration's own `?` (jsonb operators, strings) must reach the server as written: escape it.
+ * migration's own `?` (jsonb operators, strings, quoted identifiers) must reach the server as
+ * written: on PostgreSQL escape it (`\\?`, which the pg client turns back into `?`). knex's MySQL
+ * client sends SQL without bindings exactly as written and never unescapes `\\?`, which MySQL would
+ * then read as a backslash inside a quoted identifier (and under NO_BACKSLASH_ESCAPES inside a
+ * string): there the SQL stays as it is, and must be run without bindings.
  */
-export function literalSql(sql: string): string {
-  return sql.replace(/\?/g, '\\?');
+export function literalSql(sql: string, dialect: Dialect = 'postgres'): string {
+  return dialect === 'mysql' ? sql : sql.replace(/\?/g, '\\?');
 }

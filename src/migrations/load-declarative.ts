@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from '../config/json-position.js';
+import { jsonErrorReason, jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from '../config/json-position.js';
 import { UsageError } from '../errors/tandem-error.js';
 import type { OperationCall } from '../operations/compile.js';
 import { isOperationName, OPERATIONS } from '../operations/registry.js';
@@ -33,7 +33,7 @@ export function loadDeclarativeMigration(absolute: string, identity: Identity): 
     } catch (error) {
       // V8 leaves the position out of some messages (a trailing comma): then find it ourselves.
       const offset = /position (\d+)/.exec((error as Error).message)?.[1];
-      throw new UsageError(`not valid JSON: ${(error as Error).message}`, { file: identity.file, ...toPosition(text, offset !== undefined ? Number(offset) : jsonSyntaxErrorOffset(text)) }, 'fix the JSON syntax at that place');
+      throw new UsageError(`not valid JSON: ${jsonErrorReason((error as Error).message)}`, { file: identity.file, ...toPosition(text, offset !== undefined ? Number(offset) : jsonSyntaxErrorOffset(text)) }, 'fix the JSON syntax at that place');
     }
     return fromDefinition(raw, identity, (p) => positionOfJsonPath(text, p)?.line, text);
   }

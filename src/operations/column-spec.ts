@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { OperationContext } from './types.js';
 
-const identifier = z.string().min(1).max(63, 'identifiers are limited to 63 characters on PostgreSQL');
+// The exact limit depends on the database (PostgreSQL 63 bytes, MySQL 64 characters): compile checks it.
+const identifier = z.string().min(1).max(64, 'identifiers are limited to 64 characters (MySQL; PostgreSQL: 63 bytes)');
 
 export const columnSpec = z
   .object({

@@ -57,7 +57,7 @@ export function operationContext(session: Session, migrationId: string, index: n
     index,
     inspect,
     objectName: (suffix) => `tandem_${hash}_${suffix}`,
-    quote: (name) => session.adapter.quoteIdent(name),
+    quote: (name) => session.adapter.quoteIdent(checkIdentifier(name, session.adapter.dialect)),
   };
 }
 
@@ -65,4 +65,20 @@ function toStatement(item: CompiledStatement, call: OperationCall): Statement {
   const line = call.line ?? 1;
   const operation = { index: call.index, name: call.name };
   return typeof item === 'string' ? { sql: item, line, column: 1, endLine: line, operation } : { sql: item.sql, line, column: 1, endLine: line, assertEmpty: item.assertEmpty, operation };
+}
+
+/**
+ * Names the database would refuse or, worse, change: PostgreSQL silently cuts a name to 63 bytes
+ * (so two long names can become one); MySQL refuses more than 64 characters and a trailing space.
+ */
+export function checkIdentifier(name: string, dialect: 'postgres' | 'mysql'): string {
+  if (dialect === 'postgres') {
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes > 63) throw new Error(`the name "${name}" is ${bytes} bytes long; PostgreSQL allows 63 bytes and would silently cut it`);
+  } else {
+    const characters = [...name].length;
+    if (characters > 64) throw new Error(`the name "${name}" is ${characters} characters long; MySQL allows 64`);
+    if (name.endsWith(' ')) throw new Error(`the name "${name}" ends with a space, which MySQL does not allow`);
+  }
+  return name;
 }

@@ -22,7 +22,7 @@ export async function runProbes(db: Knex | Knex.Transaction, adapter: DialectAda
     const savepoint = `tandem_probe_${index}`;
     await db.raw(`SAVEPOINT ${savepoint}`);
     try {
-      const result = await db.raw(literalSql(probe.sql));
+      const result = await db.raw(literalSql(probe.sql, adapter.dialect));
       await db.raw(`RELEASE SAVEPOINT ${savepoint}`);
       const count = rowCount(adapter, result);
       if (probe.expect.kind === 'error') outcomes.push({ probe, ok: false, detail: 'succeeded, but an error was expected' });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TandemConfig } from '../config/schema.js';
+import { literalSql } from '../db/raw-sql.js';
 import { openSession } from '../db/session.js';
 import type { ConnectionTarget } from '../db/url.js';
 import { schemaSnapshot } from '../demo/schema-snapshot.js';
@@ -241,7 +242,7 @@ class VerifyRun {
       await this.phase(db, 'contract', this.selection.before, 'S0');
       for (const statement of this.seed) {
         try {
-          await db.session().db.raw(statement.replace(/\?/g, '\\?'));
+          await db.session().db.raw(literalSql(statement, db.session().adapter.dialect));
         } catch (error) {
           throw new PathFailure('S0', `the seed (${this.options.seed}) fails: ${databaseMessage(error)}`);
         }
