@@ -1,8 +1,10 @@
+import type { Knex } from 'knex';
 import type { BackfillConfig, RetryConfig } from '../config/schema.js';
 import { literalSql } from '../db/raw-sql.js';
 import type { Session } from '../db/session.js';
 import type { BackfillProgress, Ledger } from '../runner/ledger.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
+import { faultPoint } from '../runner/fault-points.js';
 import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 
 export interface BackfillSnapshot {
@@ -59,8 +61,12 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       `the backfill UPDATE of ${tableSql} changes its primary key (${movedKeys.join(', ')}), which a batched backfill walks: a row moved ahead of the walk would be updated again; run this update in the expand or contract section, where it runs as one statement`,
     );
   }
-  const plainKeys = keyColumns.map((column) => adapter.quoteIdent(column));
-  const qualifiedKeys = keyColumns.map((column) => `${update.qualifier}.${adapter.quoteIdent(column)}`);
+  // Identifiers may hold a `?`, which knex would take for a placeholder: escaped on PostgreSQL; on
+  // MySQL, where knex has no escape, tandem binds nothing and writes the key values as literals.
+  const literal = (text: string) => literalSql(text, adapter.dialect);
+  const tableRef = literal(tableSql);
+  const plainKeys = keyColumns.map((column) => literal(adapter.quoteIdent(column)));
+  const qualifiedKeys = keyColumns.map((column) => literal(`${update.qualifier}.${adapter.quoteIdent(column)}`));
   const keySelect = plainKeys.map((column, i) => `${adapter.keyAsText(column)} AS k${i}`).join(', ');
   // mysql2 returns BINARY/VARBINARY keys as bytes, which String() would mangle (most bytes are not
   // UTF-8): the ledger keeps such a key as hex, and it is bound as bytes again.
@@ -77,7 +83,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // Every read of the table waits in its lock queue too (behind someone's ALTER): retry it like the batches.
   const retrying = <T>(step: () => Promise<T>): Promise<T> => withLockRetry(adapter, options.retries, step, (notice) => options.onRetry?.(notice));
   const maxKey = (): Promise<string[] | null> =>
-    retrying(async () => readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableSql} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]));
+    retrying(async () => readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableRef} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]));
 
   let progress = await ledger.getBackfill(db, migrationId, statementIndex);
   if (progress && !progress.done) await maxKey(); // a resumed walk: learn which key columns are binary before binding saved keys
@@ -123,6 +129,25 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
     });
   };
 
+  // A batch larger than that would outgrow the space the last VACUUM freed: it caps the batch size.
+  const vacuumEvery = adapter.dialect === 'postgres' ? Math.max(1_000, backfill.minBatchSize, Math.round((progress.rowsTotal ?? 0) / 40)) : Infinity;
+  // INDEX_CLEANUP ON (PostgreSQL 12+; older versions always clean): without it, every old row
+  // version leaves a dead 4-byte line pointer behind, which the index entries still point to and no
+  // later row can reuse — about 6 % more table on a narrow row. AUTO (the default since 14) may skip
+  // that when the dead rows sit on few pages, as they do here.
+  const vacuumSql = `VACUUM ${Number(/(\d+)\./.exec(session.serverVersion)?.[1] ?? 0) >= 12 ? '(INDEX_CLEANUP ON) ' : ''}`;
+  // A batch commits together with its saved progress, so a server crash that loses an asynchronously
+  // committed batch loses its progress record with it, and the resumed walk runs that batch again:
+  // still exactly once. Any later synchronous commit (the phase's ledger record, an app write) first
+  // flushes the WAL before it, so a crash may take back the last few batches (and the progress shown
+  // for them), never a finished phase. Saves a WAL flush per batch. Not on PGlite: the database lives in tandem's process, so killing tandem is a server
+  // crash, and the batches it reported done would be lost.
+  const batchSetup = session.target.driver === 'pg' ? ['SET LOCAL synchronous_commit = off'] : [];
+  // The batch's settings in one round trip where the driver takes several statements (node-pg does;
+  // PGlite runs one per call, mysql2 only when asked): round trips add up over thousands of batches.
+  const settings = [...adapter.transactionSetup(session.config), ...adapter.backfillRole, ...batchSetup];
+  const settingCalls = session.target.driver === 'pg' && settings.length > 1 ? [settings.join('; ')] : settings;
+  let rowsSinceVacuum = 0;
   const alreadyDone = progress.done;
   while (!progress.done) {
     const lower = progress.lastKey;
@@ -132,27 +157,37 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
     const next = await retrying(async () =>
       readKey(
         adapter.rows<Record<string, unknown>>(
-          await db.raw(`SELECT ${keySelect} FROM ${tableSql} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
+          await rawWith(db, `SELECT ${keySelect} FROM ${tableRef} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
         )[0],
       ),
     );
     const upper = next ?? ceiling;
     const range = rangeCondition(adapter, qualifiedKeys, lower && bindable(lower), bindable(upper));
-    const sql = `${literalSql(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literalSql(update.condition)})` : ''}`;
+    const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
     const batchStarted = Date.now();
+    const rowsBeforeBatch = progress.rowsDone;
     const updated = await retrying(() =>
       db.transaction(async (trx) => {
-        for (const statement of [...adapter.transactionSetup(session.config), ...adapter.backfillRole]) await trx.raw(statement);
-        const affected = adapter.affectedRows(await trx.raw(sql, range.bindings));
+        for (const statement of settingCalls) await trx.raw(statement);
+        const affected = adapter.affectedRows(await rawWith(trx, sql, range.bindings));
+        faultPoint('batch-after-update');
         const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
         await ledger.saveBackfill(trx, saved);
         return saved;
       }),
     );
     progress = updated;
+    faultPoint('batch-after-commit');
     for (const statement of adapter.backfillRoleReset) await db.raw(statement);
-    batchSize = nextBatchSize(batchSize, Date.now() - batchStarted, backfill);
+    batchSize = Math.min(vacuumEvery, nextBatchSize(batchSize, Date.now() - batchStarted, backfill));
+    // PostgreSQL writes every updated row anew and autovacuum lags behind a backfill: a VACUUM after
+    // each 2.5 % of the table lets later batches reuse the space, so the table does not double.
+    rowsSinceVacuum += updated.rowsDone - rowsBeforeBatch;
+    if (adapter.dialect === 'postgres' && rowsSinceVacuum >= vacuumEvery) {
+      await db.raw(`${vacuumSql}${tableRef}`);
+      rowsSinceVacuum = 0;
+    }
 
     if (!next) {
       // End of this pass: look once more for rows that arrived since the walk began.
@@ -173,10 +208,32 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
 
 /** `key > lower AND key <= upper` (lower absent on the first batch). */
 function rangeCondition(adapter: Session['adapter'], keys: string[], lower: string[] | null, upper: string[]): { sql: string; bindings: string[] } {
+  // MySQL: the columns stand in as marks while the values replace the placeholders, so a `?` in a
+  // column's name is never taken for one.
+  const columns = adapter.dialect === 'mysql' ? keys.map((_, i) => `\u0000${i}\u0000`) : keys;
   const parts = [];
-  if (lower) parts.push(adapter.keyCompare(keys, '>', lower));
-  parts.push(adapter.keyCompare(keys, '<=', upper));
-  return { sql: parts.map((part) => part.sql).join(' AND '), bindings: parts.flatMap((part) => part.bindings) };
+  if (lower) parts.push(adapter.keyCompare(columns, '>', lower));
+  parts.push(adapter.keyCompare(columns, '<=', upper));
+  const sql = parts.map((part) => part.sql).join(' AND ');
+  const bindings = parts.flatMap((part) => part.bindings);
+  if (adapter.dialect !== 'mysql') return { sql, bindings };
+  let next = 0;
+  const inlined = sql.replace(/\?/g, () => mysqlLiteral(bindings[next++])).replace(/\u0000(\d+)\u0000/g, (_, i: string) => keys[Number(i)]!);
+  return { sql: inlined, bindings: [] };
+}
+
+/** knex counts every `?` against the bindings given, even an empty list: give none when there are none. */
+function rawWith(db: Knex | Knex.Transaction, sql: string, bindings: string[]): Knex.Raw {
+  return bindings.length > 0 ? db.raw(sql, bindings) : db.raw(sql);
+}
+
+/**
+ * A key value as a MySQL literal: bytes as hex, text as utf8mb4 hex, which needs no escaping under
+ * any sql_mode and, being a literal, takes the column's collation (or its number or date type).
+ */
+function mysqlLiteral(value: unknown): string {
+  if (Buffer.isBuffer(value)) return `X'${value.toString('hex')}'`;
+  return `_utf8mb4 X'${Buffer.from(String(value), 'utf8').toString('hex')}'`;
 }
 
 /** Aim at the target batch time, changing by at most 2× per batch so one slow batch does not whipsaw the size. */
@@ -191,6 +248,6 @@ async function countRows(options: BatchedUpdateOptions): Promise<number | null> 
   const estimate = await session.adapter.estimatedRows(session.db, update.table).catch(() => 0);
   if (estimate > EXACT_COUNT_LIMIT) return estimate;
   const where = update.condition ? ` WHERE ${update.condition}` : '';
-  const result = await session.db.raw(literalSql(`SELECT COUNT(*) AS n FROM ${update.fromSql}${where}`));
+  const result = await session.db.raw(literalSql(`SELECT COUNT(*) AS n FROM ${update.fromSql}${where}`, session.adapter.dialect));
   return Number(session.adapter.rows<{ n: unknown }>(result)[0]?.n ?? 0);
 }

@@ -13,9 +13,11 @@ export const retrySchema = z
 
 export const backfillSchema = z
   .object({
-    targetBatchMs: z.number().int().min(1).default(200).describe('batch size adapts so one batch takes about this long'),
+    // A batch holds the row locks of every row it updated until it commits, so an app write to one of
+    // those rows waits up to a batch: 50 ms keeps that wait short; shorter batches cost throughput.
+    targetBatchMs: z.number().int().min(1).default(50).describe('batch size adapts so one batch takes about this long'),
     initialBatchSize: z.number().int().min(1).default(1000),
-    minBatchSize: z.number().int().min(1).default(10),
+    minBatchSize: z.number().int().min(1).default(100),
     maxBatchSize: z.number().int().min(1).default(20_000),
     pauseMs: z.number().int().min(0).default(0).describe('sleep between batches, to leave room for app traffic'),
   })
@@ -28,6 +30,12 @@ export const configSchema = z
     dir: z.string().min(1).default('migrations'),
     waitSeconds: z.number().min(0).default(10).describe('how long a second runner waits for the runner lock'),
     lockTimeoutMs: z.number().int().min(1).default(1000).describe('PostgreSQL lock_timeout for every DDL'),
+    blockingLockTimeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(50)
+      .describe('PostgreSQL lock_timeout (at most lockTimeoutMs) for DDL that holds up app reads and writes while it waits for its lock: ALTER TABLE, triggers'),
     mysqlLockWaitTimeoutSeconds: z.number().int().min(1).default(2).describe('MySQL/MariaDB lock_wait_timeout for every DDL'),
     retries: retrySchema.default(() => retrySchema.parse({})),
     backfill: backfillSchema.default(() => backfillSchema.parse({})),

@@ -25,6 +25,11 @@ export interface DialectAdapter {
   /** Run at the start of every transaction the runner opens (PostgreSQL: SET LOCAL lock_timeout). */
   transactionSetup(config: TandemConfig): string[];
   /**
+   * Run before each statement of a transaction step (PostgreSQL: a DDL that queues app queries
+   * behind it while it waits gets the short blockingLockTimeoutMs, anything else lockTimeoutMs).
+   */
+  statementSetup?(normalizedSql: string, config: TandemConfig): string[];
+  /**
    * Marks a backfill batch's transaction, so dual-write shims (tandem's and the user's own) can
    * tell tandem's backfill from app writes: PostgreSQL `tandem.role`, MySQL `@tandem_role`.
    */

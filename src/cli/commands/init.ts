@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE } from '../../config/schema.js';
+import { CONFIG_FILE, configSchema } from '../../config/schema.js';
 
 export function runInit(options: { dir: string; url?: string }): void {
   const configPath = path.resolve(CONFIG_FILE);
@@ -13,10 +13,13 @@ export function runInit(options: { dir: string; url?: string }): void {
         process.stderr.write('warning: the URL holds a password, which does not belong in a committed file; give it through DATABASE_URL instead (not written)\n');
       } else config.url = options.url;
     }
-    config.lockTimeoutMs = 1000;
-    config.mysqlLockWaitTimeoutSeconds = 2;
-    config.retries = { count: 10, initialDelayMs: 250, maxDelayMs: 15000 };
-    config.backfill = { targetBatchMs: 200, initialBatchSize: 1000, maxBatchSize: 20000, pauseMs: 0 };
+    // The defaults, written out so they are visible and easy to change; taken from the schema so they never drift.
+    const defaults = configSchema.parse({});
+    config.lockTimeoutMs = defaults.lockTimeoutMs;
+    config.blockingLockTimeoutMs = defaults.blockingLockTimeoutMs;
+    config.mysqlLockWaitTimeoutSeconds = defaults.mysqlLockWaitTimeoutSeconds;
+    config.retries = defaults.retries;
+    config.backfill = defaults.backfill;
     fs.writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
     process.stdout.write(`wrote ${CONFIG_FILE}\n`);
   }

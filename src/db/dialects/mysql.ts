@@ -75,3 +75,37 @@ export const mysqlAdapter: DialectAdapter = {
   },
 };
 
+
+/**
+ * MariaDB (10.3+) takes lock_wait_timeout = 0 (NOWAIT), where MySQL and the session setting only
+ * take whole seconds: a metadata-only DDL that meets a long transaction fails at once (error 1205,
+ * retried with backoff) instead of queueing every app query behind it for a second or more. Only
+ * for statements that hold the exclusive lock briefly (triggers, INSTANT changes, renames, defaults):
+ * an INPLACE or COPY rebuild also upgrades its lock at the end, and failing there would throw the
+ * whole rebuild away, so those keep the session's timeout.
+ */
+export function mariadbNowait(sql: string): string {
+  const trimmed = sql.trimStart();
+  const trigger = /^(CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?TRIGGER|DROP\s+TRIGGER)\b/i.test(trimmed);
+  const alter = /^ALTER\s+TABLE\b/i.test(trimmed);
+  const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(trimmed.replace(/`[^`]*`/g, '')));
+  if (!trigger && !(alter && instant)) return sql;
+  return `SET STATEMENT lock_wait_timeout = 0 FOR ${trimmed}`;
+}
+
+/**
+ * A NOWAIT statement fails as soon as anyone holds the table's metadata lock, which under traffic
+ * is mostly an app statement that ends within milliseconds. Failing queues nobody, so try again a
+ * few times right away (about 0.3 s in all) before the caller's slower backoff takes over, which is
+ * meant for a long transaction.
+ */
+export async function retryNowaitConflicts<T>(step: () => Promise<T>, isLockConflict: (error: unknown) => boolean, attempts = 20): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isLockConflict(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+  }
+}

@@ -29,6 +29,13 @@ export const postgresAdapter: DialectAdapter = {
   backfillRole: [`SET LOCAL tandem.role = 'backfill'`],
   backfillRoleReset: [],
   transactionSetup: (config) => [`SET LOCAL lock_timeout = '${config.lockTimeoutMs}ms'`],
+  // While a DDL waits for its lock, every query on the table queues behind it: those waits must be
+  // short (and retried). VALIDATE CONSTRAINT, data statements and function bodies block nobody.
+  statementSetup(sql, config) {
+    const harmless = /^(alter\s+table\s+.*\bvalidate\s+constraint\b|select|insert|update|delete|with|create\s+(or\s+replace\s+)?function)\b/is.test(sql.trim());
+    const ms = harmless ? config.lockTimeoutMs : Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs);
+    return [`SET LOCAL lock_timeout = '${ms}ms'`];
+  },
   mustRunOutsideTransaction: (sql) => OUTSIDE_TRANSACTION.some((pattern) => pattern.test(sql)),
 
   // 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected.

@@ -120,12 +120,15 @@ function postgresSwap(swap: Swap, context: OperationContext): string[] {
 function mysqlSwap(swap: Swap, context: OperationContext): string[] {
   const q = context.quote;
   const copy = buildShim(context.dialect, { table: swap.table, name: context.objectName('swap'), columns: swap.columns, rules: [{ kind: 'copy', column: swap.twin.name, expression: swap.up }] });
+  // One online ALTER swaps the names, gives the twin its NOT NULL and default, and makes the old
+  // column nullable: once the copy is dropped nobody fills it, and a NOT NULL column without default
+  // that inserts leave out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped.
+  const oldType = swap.columns.find((c) => c.name === swap.column)?.type ?? swap.twin.type;
+  const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
   return [
     ...copy.install,
     ...swap.shim.remove,
-    ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
-    ...(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn'))),
-    `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.column)} TO ${q(swap.twin.name)}, RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
+    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldType} NULL, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ALGORITHM=INPLACE, LOCK=NONE`,
     ...copy.remove,
     dropColumn(context, swap.table, swap.twin.name),
   ];

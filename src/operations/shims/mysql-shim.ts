@@ -22,7 +22,10 @@ ${spec.rules.map((rule) => ruleSql(rule, event)).join('\n')}
 END`;
   };
   return {
-    install: [trigger('INSERT'), trigger('UPDATE')],
+    // UPDATE first: with only the INSERT trigger in place, a row inserted with its twin filled and
+    // then updated would leave the twin stale, and the backfill (WHERE twin IS NULL) skips it. The
+    // two statements commit apart, and a crash can hold that moment open for as long as it lasts.
+    install: [trigger('UPDATE'), trigger('INSERT')],
     remove: [`DROP TRIGGER IF EXISTS ${q(`${spec.name}_bi`)}`, `DROP TRIGGER IF EXISTS ${q(`${spec.name}_bu`)}`],
   };
 }

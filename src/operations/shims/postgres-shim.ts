@@ -24,7 +24,7 @@ END`;
   return {
     install: [
       `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $tandem$\n${body}\n$tandem$`,
-      `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+      `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW WHEN (${ROLE} <> 'backfill') EXECUTE FUNCTION ${fn}()`,
     ],
     remove: [`DROP TRIGGER IF EXISTS ${trigger} ON ${table}`, `DROP FUNCTION IF EXISTS ${fn}()`],
   };

@@ -1,0 +1,148 @@
+// Entry of the live-traffic benchmark: every scenario × database × tool, repeated; medians; the
+// table on stdout; bench/results/latest.json and one SVG per scenario in bench/results/.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dropTemplates, runOnce } from './run.mjs';
+import { SCENARIOS } from './scenarios.mjs';
+import { scenarioSvg } from './svg.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const RESULTS_DIR = path.resolve(here, '../results');
+
+export function parseOptions(argv) {
+  const value = (name) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  return {
+    quick,
+    rows: Number(value('--rows') ?? (quick ? 100_000 : 1_000_000)),
+    repeats: Number(value('--repeats') ?? (quick ? 1 : 3)),
+    dbs: value('--db') ? [value('--db') === 'mariadb' ? 'mysql' : value('--db')] : ['postgres', 'mysql'],
+    scenarios: value('--scenario') ? value('--scenario').split(',') : SCENARIOS.map((s) => s.name),
+    tools: value('--tool') ? [value('--tool')] : ['naive', 'tandem'],
+    rate: 1000,
+    connections: 8,
+    named: !argv.includes('--unnamed'),
+    // tandem config overrides, to compare settings (e.g. '{"backfill":{"targetBatchMs":40}}'); defaults otherwise.
+    tandemConfig: value('--tandem-config') ? JSON.parse(value('--tandem-config')) : undefined,
+    beforeMs: quick ? 1500 : 4000,
+    afterMs: quick ? 400 : 1000,
+    warmupMs: 300,
+  };
+}
+
+const medianOf = (values) => {
+  const present = values.filter((v) => v !== null && v !== undefined).sort((a, b) => a - b);
+  if (!present.length) return null;
+  const mid = Math.floor(present.length / 2);
+  return present.length % 2 ? present[mid] : (present[mid - 1] + present[mid]) / 2;
+};
+
+/** Medians over the repeats; errors and mismatches are the worst repeat's (they must be 0 every time). */
+function summarize(runs) {
+  const first = runs[0];
+  const m = (key) => medianOf(runs.map((r) => r[key]));
+  const representative = [...runs].sort((a, b) => a.max_ms - b.max_ms)[Math.floor((runs.length - 1) / 2)];
+  return {
+    db: first.db,
+    name: first.name,
+    tool: first.tool,
+    rows: first.rows,
+    repeats: runs.length,
+    errors: Math.max(...runs.map((r) => r.errors)),
+    mismatches: Math.max(...runs.map((r) => r.mismatches)),
+    p99_before_ms: m('p99_before_ms'),
+    p99_during_ms: m('p99_during_ms'),
+    p99_phase_max_ms: m('p99_phase_max_ms'),
+    max_ms: m('max_ms'),
+    wall_ms: m('wall_ms'),
+    backfill_rows_per_s: m('backfill_rows_per_s'),
+    bound_rows_per_s: m('bound_rows_per_s'),
+    backfill_ratio: first.bound_rows_per_s ? medianOf(runs.map((r) => (r.backfill_rows_per_s && r.bound_rows_per_s ? r.backfill_rows_per_s / r.bound_rows_per_s : null))) : null,
+    size_ratio: m('size_ratio'),
+    loadavg: m('loadavg'),
+    retries: m('retries'),
+    error_messages: [...new Set(runs.flatMap((r) => r.error_messages))].slice(0, 3),
+    migration_failed: runs.filter((r) => r.migration_error).length,
+    migration_errors: [...new Set(runs.map((r) => r.migration_error).filter(Boolean))],
+    phases: representative.phases,
+    runs: runs.map(({ trace, ...rest }) => rest),
+    trace: representative.trace,
+  };
+}
+
+const fmt = (v, digits = 1) => (v === null || v === undefined ? '–' : typeof v === 'number' ? v.toFixed(digits) : String(v));
+
+export function table(scenarios) {
+  const header = ['db', 'scenario', 'tool', 'errors', 'p99 before', 'p99 during', 'worst phase p99', 'max ms', 'wall ms', 'backfill/bound', 'size ×'];
+  const rows = scenarios.map((s) => [
+    s.db,
+    s.name,
+    s.tool,
+    String(s.errors) + (s.mismatches ? ` (+${s.mismatches} mism.)` : '') + (s.migration_failed ? ` (DDL failed ${s.migration_failed}×)` : ''),
+    fmt(s.p99_before_ms),
+    fmt(s.p99_during_ms),
+    fmt(s.p99_phase_max_ms),
+    fmt(s.max_ms),
+    fmt(s.wall_ms, 0),
+    s.backfill_ratio !== null ? `${(s.backfill_ratio * 100).toFixed(0)} %` : '–',
+    fmt(s.size_ratio, 2),
+  ]);
+  return { header, rows };
+}
+
+export async function runLive(argv) {
+  const options = parseOptions(argv);
+  const started = new Date();
+  const summaries = [];
+  const kinds = options.dbs;
+  process.once('SIGINT', () => dropTemplates().finally(() => process.exit(130)));
+  try {
+    for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
+      for (const kind of kinds) {
+        for (const tool of options.tools) {
+          const runs = [];
+          for (let i = 0; i < options.repeats; i++) {
+            const result = await runOnce(kind, scenario, tool, options);
+            runs.push(result);
+            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)})\n`);
+          }
+          summaries.push(summarize(runs));
+        }
+      }
+    }
+  } finally {
+    await dropTemplates();
+  }
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const svgs = [];
+  for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
+    const panels = summaries.filter((s) => s.name === scenario.name);
+    if (!panels.length) continue;
+    const file = `${scenario.name}.svg`;
+    fs.writeFileSync(path.join(RESULTS_DIR, file), scenarioSvg(scenario, panels));
+    svgs.push({ scenario: scenario.name, title: scenario.title, file });
+  }
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg_start: os.loadavg() };
+  const latest = {
+    date: started.toISOString(),
+    quick: options.quick,
+    options: { rows: options.rows, repeats: options.repeats, rate: options.rate, connections: options.connections, pg_named_statements: options.named, tandem_config: options.tandemConfig ?? 'defaults' },
+    machine,
+    loadavg_end: os.loadavg(),
+    scenarios: summaries.map(({ trace, runs, ...rest }) => ({ ...rest, runs })),
+  };
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(latest, null, 2)}\n`);
+  const { header, rows } = table(summaries);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+  return { latest, summaries, svgs };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await runLive(process.argv.slice(2));

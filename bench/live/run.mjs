@@ -1,0 +1,357 @@
+// The live-traffic benchmark: app traffic (load.mjs, its own process) against PostgreSQL and
+// MariaDB while a schema change runs, as the naive DDL and as tandem's phases.
+// Run: npm run bench [-- --quick] [--db postgres|mysql] [--scenario NAME] [--rows N] [--repeats N]
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import { connect } from '../../dist/index.js';
+import { SCENARIOS } from './scenarios.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const SERVERS = {
+  postgres: process.env.TANDEM_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  mysql: process.env.TANDEM_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/mysql',
+};
+
+/** A URL for database `name` on the same server. */
+function databaseUrl(serverUrl, name) {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// ---------------------------------------------------------------- database plumbing
+
+async function sqlClient(kind, url) {
+  if (kind === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    client.on('error', () => undefined);
+    return { query: async (sql) => (await client.query(sql)).rows, close: () => client.end() };
+  }
+  const connection = await mysql.createConnection({ uri: url, multipleStatements: false });
+  return { query: async (sql) => (await connection.query(sql))[0], close: () => connection.end() };
+}
+
+async function createDatabase(kind, name) {
+  const admin = await sqlClient(kind, SERVERS[kind]);
+  try {
+    if (kind === 'postgres') {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`CREATE DATABASE ${name}`);
+    } else {
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${name}`);
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
+export async function dropDatabase(kind, name) {
+  const admin = await sqlClient(kind, SERVERS[kind]);
+  try {
+    await admin.query(kind === 'postgres' ? `DROP DATABASE IF EXISTS ${name} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${name}`);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** The app's tables, N rows, and a copy `items_bound` for the unbatched-UPDATE bound. */
+async function seed(kind, db, rows, withBoundCopy) {
+  if (kind === 'postgres') {
+    await db.query('CREATE TABLE accounts (id integer PRIMARY KEY)');
+    await db.query('INSERT INTO accounts SELECT generate_series(1, 1000)');
+    await db.query('CREATE TABLE items (id serial PRIMARY KEY, account_id integer NOT NULL, amount integer NOT NULL, note text, created_at timestamptz NOT NULL DEFAULT now())');
+    await db.query(`INSERT INTO items (account_id, amount, note) SELECT 1 + g % 1000, g % 100000, 'n' || (g % 100000) FROM generate_series(1, ${rows}) g`);
+    if (withBoundCopy) {
+      await db.query('CREATE TABLE items_bound AS SELECT * FROM items');
+      await db.query('ALTER TABLE items_bound ADD PRIMARY KEY (id)');
+      await db.query('VACUUM ANALYZE items_bound');
+    }
+    await db.query('VACUUM ANALYZE items');
+    await db.query('VACUUM ANALYZE accounts');
+    return;
+  }
+  await db.query('CREATE TABLE accounts (id INT PRIMARY KEY) ENGINE=InnoDB');
+  await db.query('INSERT INTO accounts SELECT seq FROM seq_1_to_1000');
+  await db.query('CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, account_id INT NOT NULL, amount INT NOT NULL, note VARCHAR(100), created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB');
+  await db.query(`INSERT INTO items (account_id, amount, note) SELECT 1 + seq % 1000, seq % 100000, CONCAT('n', seq % 100000) FROM seq_1_to_${rows}`);
+  if (withBoundCopy) {
+    await db.query('CREATE TABLE items_bound LIKE items');
+    await db.query('INSERT INTO items_bound SELECT * FROM items');
+    await db.query('ANALYZE TABLE items_bound');
+  }
+  await db.query('ANALYZE TABLE items');
+}
+
+async function tableBytes(kind, db) {
+  if (kind !== 'postgres') return null;
+  const rows = await db.query(`SELECT pg_table_size('items') AS bytes`);
+  return Number(rows[0].bytes);
+}
+
+// ---------------------------------------------------------------- one run
+
+function startLoad(kind, url, scenario, options, out) {
+  const config = { kind, url, rate: options.rate, connections: options.connections, rows: options.rows, apps: scenario.apps, named: kind === 'postgres' && options.named, out };
+  const child = fork(path.join(here, 'load.mjs'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const messages = [];
+  const waiters = [];
+  child.on('message', (message) => {
+    messages.push(message);
+    for (const w of waiters.splice(0)) w();
+  });
+  const next = async (type) => {
+    for (;;) {
+      const found = messages.find((m) => m.type === type);
+      if (found) return found;
+      if (child.exitCode !== null) throw new Error(`load generator exited (${child.exitCode}) before '${type}'`);
+      await new Promise((resolve) => {
+        waiters.push(resolve);
+        child.once('exit', resolve);
+      });
+    }
+  };
+  return {
+    ready: () => next('ready'),
+    deploy: () => child.send({ type: 'app', version: 'new' }),
+    stop: async () => {
+      child.send({ type: 'stop' });
+      await next('done');
+      const samples = JSON.parse(fs.readFileSync(out, 'utf8'));
+      fs.rmSync(out, { force: true });
+      return samples;
+    },
+    kill: () => child.kill(),
+  };
+}
+
+/** Hold a plain read transaction on `items` (the long-transaction scenario). */
+async function openLongTransaction(kind, url, ms) {
+  const client = await sqlClient(kind, url);
+  await client.query(kind === 'postgres' ? 'BEGIN' : 'START TRANSACTION');
+  await client.query('SELECT id FROM items WHERE id = 1');
+  const opened = now();
+  const done = sleep(ms).then(async () => {
+    await client.query('COMMIT');
+    await client.close();
+    return now();
+  });
+  return { opened, done };
+}
+
+/**
+ * PostgreSQL: seed once into a template database and copy it for each run (a file copy, much
+ * faster than generating a million rows again). MariaDB has no templates: each run seeds anew.
+ */
+const templates = new Map();
+async function preparedDatabase(kind, name, rows) {
+  if (kind !== 'postgres') {
+    await createDatabase(kind, name);
+    const db = await sqlClient(kind, databaseUrl(SERVERS[kind], name));
+    return { db, seeded: false };
+  }
+  const template = `tandem_bench_pg_seed_${process.pid}_${rows}`;
+  if (!templates.has(template)) {
+    await createDatabase(kind, template);
+    const seedDb = await sqlClient(kind, databaseUrl(SERVERS[kind], template));
+    try {
+      await seed(kind, seedDb, rows, true);
+    } finally {
+      await seedDb.close();
+    }
+    templates.set(template, true);
+  }
+  const admin = await sqlClient(kind, SERVERS[kind]);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await admin.close();
+  }
+  const db = await sqlClient(kind, databaseUrl(SERVERS[kind], name));
+  return { db, seeded: true };
+}
+
+/** Drop the PostgreSQL template databases (end of the benchmark). */
+export async function dropTemplates() {
+  for (const template of templates.keys()) await dropDatabase('postgres', template).catch(() => undefined);
+  templates.clear();
+}
+
+export async function runOnce(kind, scenario, tool, options) {
+  const name = `tandem_bench_${kind === 'postgres' ? 'pg' : 'my'}_${process.pid}`;
+  const url = databaseUrl(SERVERS[kind], name);
+  const { db, seeded } = await preparedDatabase(kind, name, options.rows);
+  const marks = [];
+  const phases = [];
+  const result = { db: kind === 'postgres' ? 'postgres' : 'mariadb', name: scenario.name, tool, rows: options.rows, loadavg: os.loadavg()[0] };
+  let load = null;
+  let tandem = null;
+  let migrationDir = null;
+  try {
+    const measureBound = tool === 'tandem' && scenario.bound;
+    if (!seeded) await seed(kind, db, options.rows, measureBound);
+    else if (!measureBound) await db.query('DROP TABLE items_bound');
+    const sizeBefore = await tableBytes(kind, db);
+    if (tool === 'tandem') {
+      migrationDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-'));
+      fs.writeFileSync(path.join(migrationDir, '20260101000000_bench.json'), JSON.stringify({ operations: scenario.operations }, null, 2));
+    }
+    const progress = [];
+    const reporter = {
+      info: () => undefined,
+      warn: () => undefined,
+      phaseStarted: () => undefined,
+      phaseFinished: () => undefined,
+      retry: () => result.retries = (result.retries ?? 0) + 1,
+      progress: (snapshot) => progress.push(snapshot),
+    };
+    if (tool === 'tandem') tandem = await connect({ url, dir: migrationDir, reporter, ...(options.tandemConfig ? { config: options.tandemConfig } : {}) });
+
+    load = startLoad(kind, url, scenario, options, path.join(os.tmpdir(), `tandem-bench-samples-${process.pid}.json`));
+    const { at: loadStarted } = await load.ready();
+    await sleep(options.beforeMs);
+
+    const phase = async (label, body) => {
+      const start = now();
+      await body();
+      phases.push({ label, start, end: now() });
+    };
+    let longTx = null;
+    if (scenario.longTransactionMs) longTx = await openLongTransaction(kind, url, scenario.longTransactionMs);
+    const migrationStart = now();
+    if (tool === 'naive') {
+      // The naive change may fail under traffic (e.g. SET NOT NULL after the old app inserted NULLs
+      // behind the UPDATE): that is a result, recorded, not a crash of the benchmark.
+      await phase('naive DDL', async () => {
+        try {
+          for (const statement of scenario.naive[kind]) await db.query(statement);
+        } catch (error) {
+          result.migration_error = String(error.message ?? error).slice(0, 200);
+        }
+      });
+      load.deploy();
+      marks.push({ label: 'deploy', at: now() });
+    } else {
+      try {
+        await phase('expand', () => tandem.expand());
+        await phase('backfill', () => tandem.backfill());
+        load.deploy();
+        marks.push({ label: 'deploy', at: now() });
+        await phase('contract', () => tandem.contract());
+      } catch (error) {
+        result.migration_error = String(error.message ?? error).slice(0, 300);
+      }
+    }
+    const migrationEnd = now();
+    if (longTx) {
+      const closed = await longTx.done;
+      marks.push({ label: 'tx opened', at: longTx.opened }, { label: 'tx closed', at: closed });
+    }
+    await sleep(options.afterMs);
+
+    if (measureBound) {
+      const [setup, update] = scenario.bound[kind];
+      await db.query(setup);
+      const started = now();
+      await db.query(update);
+      const ms = now() - started;
+      result.bound_rows_per_s = Math.round(options.rows / (ms / 1000));
+      marks.push({ label: 'bound UPDATE', at: started }, { label: 'bound end', at: started + ms });
+      await sleep(Math.min(options.afterMs, 300));
+    }
+    const samples = await load.stop();
+    load = null;
+
+    // Figures.
+    const before = pick(samples, loadStarted + options.warmupMs, migrationStart);
+    const during = pick(samples, migrationStart, migrationEnd);
+    result.errors = samples.errorAt.filter((e) => e >= 0).length;
+    result.error_messages = [...new Set(samples.errors)].slice(0, 5);
+    result.p99_before_ms = round(percentile(before.latency, 0.99));
+    result.p50_before_ms = round(percentile(before.latency, 0.5));
+    result.p99_during_ms = round(percentile(during.latency, 0.99));
+    result.p50_during_ms = round(percentile(during.latency, 0.5));
+    result.max_ms = round(Math.max(0, ...during.latency));
+    result.phases = phases.map((p) => {
+      const s = pick(samples, p.start, p.end);
+      // Reads never wait for row locks (MVCC on PostgreSQL, consistent reads on InnoDB); writes wait
+      // for the backfill batch that holds their row, so the two maxima tell lock waits from stalls.
+      const maxOf = (kind) => round(Math.max(0, ...s.latency.filter((_, i) => s.kinds[i] === kind)));
+      return { label: p.label, ms: Math.round(p.end - p.start), p99_ms: round(percentile(s.latency, 0.99)), max_ms: round(Math.max(0, ...s.latency)), max_read_ms: maxOf(0), max_update_ms: maxOf(1), requests: s.latency.length };
+    });
+    result.p99_phase_max_ms = Math.max(...result.phases.map((p) => p.p99_ms ?? 0));
+    result.wall_ms = Math.round(migrationEnd - migrationStart);
+    const backfill = phases.find((p) => p.label === 'backfill');
+    const rowsDone = progress.reduce((sum, s) => (s.done ? sum + s.rowsDone : sum), 0);
+    result.backfill_rows = rowsDone;
+    result.backfill_rows_per_s = backfill && rowsDone > 0 ? Math.round(rowsDone / ((backfill.end - backfill.start) / 1000)) : null;
+    result.bound_rows_per_s ??= null;
+    const sizeAfter = await tableBytes(kind, db);
+    result.size_ratio = sizeBefore ? round(sizeAfter / sizeBefore, 2) : null;
+    const mismatches = await db.query(scenario.check[kind]).catch(() => [{ n: -1 }]);
+    result.mismatches = Number(mismatches[0].n);
+    result.requests = samples.latency.length;
+    result.trace = trace(samples, loadStarted, phases, marks);
+    return result;
+  } finally {
+    load?.kill();
+    await tandem?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    if (migrationDir) fs.rmSync(migrationDir, { recursive: true, force: true });
+    await dropDatabase(kind, name).catch(() => undefined);
+  }
+}
+
+function pick(samples, from, to) {
+  const latency = [];
+  const kinds = [];
+  for (let i = 0; i < samples.due.length; i++) {
+    if (samples.due[i] < from || samples.due[i] > to) continue;
+    latency.push(samples.latency[i]);
+    kinds.push(samples.kinds[i]);
+  }
+  return { latency, kinds };
+}
+
+export function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+const round = (value, digits = 2) => (value === null || value === undefined || Number.isNaN(value) ? null : Number(value.toFixed(digits)));
+
+/**
+ * What the SVG needs, small: per 20 ms bucket the median and the worst latency (ms) and the errors;
+ * times in ms from the load start.
+ */
+function trace(samples, origin, phases, marks) {
+  const bucketMs = 20;
+  const buckets = new Map();
+  for (let i = 0; i < samples.due.length; i++) {
+    const b = Math.floor((samples.due[i] - origin) / bucketMs);
+    let entry = buckets.get(b);
+    if (!entry) buckets.set(b, (entry = { values: [], errors: 0 }));
+    entry.values.push(samples.latency[i]);
+    if (samples.errorAt[i] >= 0) entry.errors++;
+  }
+  const points = [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, { values, errors }]) => [b * bucketMs, round(percentile(values, 0.5), 3), round(Math.max(...values), 3), errors]);
+  return {
+    points,
+    end: Math.round((samples.due.at(-1) ?? origin) - origin),
+    phases: phases.map((p) => ({ label: p.label, start: Math.round(p.start - origin), end: Math.round(p.end - origin) })),
+    marks: marks.map((m) => ({ label: m.label, at: Math.round(m.at - origin) })),
+  };
+}
