@@ -27,7 +27,7 @@ const MIGRATION = option('--migration', '20260102000000_widen_account_balance');
 const URL = option('--url', undefined);
 const DIALECT = URL && /^(mysql|mariadb):/.test(URL) ? 'mysql' : 'postgres';
 const DIR = path.resolve(here, '../../migrations-examples', DIALECT);
-const LAUNCHER = path.resolve(here, '../../test/verify/support/verify-cli.mjs');
+const LAUNCHER = path.resolve(here, '../../bin/tandem.js');
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
