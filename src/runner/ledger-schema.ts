@@ -98,6 +98,9 @@ function postgresDdl(): string[] {
      END $$`,
     `DROP TRIGGER IF EXISTS "events_append_only" ON "tandem"."events"`,
     `CREATE TRIGGER "events_append_only" BEFORE UPDATE OR DELETE ON "tandem"."events" FOR EACH ROW EXECUTE FUNCTION "tandem"."events_append_only"()`,
+    // TRUNCATE fires no row triggers: a statement trigger refuses it too.
+    `DROP TRIGGER IF EXISTS "events_no_truncate" ON "tandem"."events"`,
+    `CREATE TRIGGER "events_no_truncate" BEFORE TRUNCATE ON "tandem"."events" FOR EACH STATEMENT EXECUTE FUNCTION "tandem"."events_append_only"()`,
     `CREATE TABLE IF NOT EXISTS "tandem"."migrations" (
        "id" text PRIMARY KEY,
        "name" text NOT NULL,
