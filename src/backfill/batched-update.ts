@@ -140,8 +140,9 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // committed batch loses its progress record with it, and the resumed walk runs that batch again:
   // still exactly once. Any later synchronous commit (the phase's ledger record, an app write) first
   // flushes the WAL before it, so a crash may take back the last few batches (and the progress shown
-  // for them), never a finished phase. Saves a WAL flush per batch. Not on PGlite: the database lives in tandem's process, so killing tandem is a server
-  // crash, and the batches it reported done would be lost.
+  // for them), never a finished phase. Saves a WAL flush per batch. Not on PGlite: the database
+  // lives in tandem's process, so killing tandem is a server crash, and the batches it reported done
+  // would be lost.
   const batchSetup = session.target.driver === 'pg' ? ['SET LOCAL synchronous_commit = off'] : [];
   // The batch's settings in one round trip where the driver takes several statements (node-pg does;
   // PGlite runs one per call, mysql2 only when asked): round trips add up over thousands of batches.

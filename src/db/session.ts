@@ -20,6 +20,11 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** Whether the server is MariaDB (a mysql:// URL may lead to either): its version string says so. */
+export function isMariadb(session: Pick<Session, 'serverVersion'>): boolean {
+  return /mariadb/i.test(session.serverVersion);
+}
+
 export function describeActor(): string {
   let user = 'unknown';
   try {

@@ -1,12 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { configSchema } from '../config/schema.js';
 import type { ConnectionTarget } from '../db/url.js';
 import { TandemError } from '../errors/tandem-error.js';
-import { DECLARATIVE_EXTENSIONS, loadDeclarativeMigration } from '../migrations/load-declarative.js';
-import { idParts } from '../migrations/load-migrations.js';
+import { loadMigrationFile, migrationFileNames } from '../migrations/load-migrations.js';
 import type { Migration } from '../migrations/model.js';
-import { parseSqlMigration } from '../migrations/parse-sql-migration.js';
 import { compileOperations, type CompiledPhases } from '../operations/compile.js';
 import { Ledger } from '../runner/ledger.js';
 import { silentReporter } from '../runner/reporter.js';
@@ -63,7 +60,7 @@ export async function compileDeclarative(files: string[], options: CompileOption
 /** Walk the directory's migrations in order on one scratch database, compiling each target on the way. */
 async function compileDirectory(directory: string, targets: Set<string>, server: ScratchServer, options: CompileOptions): Promise<Map<string, DeclarativeOutcome>> {
   const outcomes = new Map<string, DeclarativeOutcome>();
-  const entries = migrationFiles(directory);
+  const entries = migrationFileNames(directory).map((name) => path.join(directory, name));
   const last = Math.max(...entries.map((entry, index) => (targets.has(entry) ? index : -1)));
   let blocked: string | null = null;
   let db: ScratchDatabase | null = null;
@@ -77,7 +74,7 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
       }
       let migration: Migration;
       try {
-        migration = loadFile(absolute, options);
+        migration = loadMigrationFile(absolute, options.dialect, options.cwd);
       } catch (error) {
         if (!(error instanceof TandemError)) throw error;
         if (isTarget) outcomes.set(absolute, { kind: 'invalid', error });
@@ -120,28 +117,6 @@ async function applyAll(db: ScratchDatabase, migrations: Migration[]): Promise<v
   await runner.expand();
   await runner.backfill();
   await runner.contract();
-}
-
-/** The migration files of a directory in the order tandem runs them (as load-migrations lists them). */
-function migrationFiles(directory: string): string[] {
-  return fs
-    .readdirSync(directory, { withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => entry.name)
-    .filter((name) => {
-      const lower = name.toLowerCase();
-      return !lower.endsWith('.d.ts') && (lower.endsWith('.sql') || DECLARATIVE_EXTENSIONS.some((extension) => lower.endsWith(extension)));
-    })
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map((name) => path.join(directory, name));
-}
-
-function loadFile(absolute: string, options: CompileOptions): Migration {
-  const extension = path.extname(absolute);
-  const id = path.basename(absolute).slice(0, -extension.length);
-  const identity = { file: display(absolute, options.cwd), id, ...idParts(id) };
-  if (extension.toLowerCase() === '.sql') return parseSqlMigration(fs.readFileSync(absolute, 'utf8'), { ...identity, dialect: options.dialect });
-  return loadDeclarativeMigration(absolute, identity);
 }
 
 function display(absolute: string, cwd: string): string {

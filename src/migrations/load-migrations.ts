@@ -23,30 +23,39 @@ export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = p
   if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
     throw new UsageError(`migrations directory ${dir} does not exist`, { file: dir }, 'run `tandem init`, or point --dir (or "dir" in tandem.config.json) at your migrations');
   }
-  const files = fs
-    .readdirSync(absolute, { withFileTypes: true })
-    .filter((entry) => entry.isFile() && isMigrationFile(entry.name))
-    .map((entry) => entry.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-
   const migrations: Migration[] = [];
   const byVersion = new Map<string, string>();
-  for (const fileName of files) {
-    const extension = path.extname(fileName);
-    const id = fileName.slice(0, -extension.length);
-    const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
-    const { version, name } = idParts(id);
+  for (const fileName of migrationFileNames(absolute)) {
+    const { version } = idParts(fileName.slice(0, -path.extname(fileName).length));
     const clash = byVersion.get(version);
     if (clash && /^\d+$/.test(version)) {
+      const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
       throw new UsageError(`migration version ${version} is used twice: ${clash} and ${fileName}`, { file: display, line: 1 }, 'give one of them a new version (tandem new NAME makes a fresh timestamp)');
     }
     byVersion.set(version, fileName);
-    if (extension.toLowerCase() === '.sql') {
-      const text = fs.readFileSync(path.join(absolute, fileName), 'utf8');
-      migrations.push(parseSqlMigration(text, { file: display, id, name, version, dialect }));
-    } else migrations.push(loadDeclarativeMigration(path.join(absolute, fileName), { file: display, id, name, version }));
+    migrations.push(loadMigrationFile(path.join(absolute, fileName), dialect, cwd));
   }
   return migrations;
+}
+
+/** The migration files of a directory (absolute path), by name: the order tandem runs them in. */
+export function migrationFileNames(directory: string): string[] {
+  return fs
+    .readdirSync(directory, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && isMigrationFile(entry.name))
+    .map((entry) => entry.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Read one migration file (SQL sections, or a declarative JSON, YAML or TypeScript file). */
+export function loadMigrationFile(absolute: string, dialect: SqlDialect, cwd: string = process.cwd()): Migration {
+  const fileName = path.basename(absolute);
+  const extension = path.extname(fileName);
+  const id = fileName.slice(0, -extension.length);
+  const display = path.relative(cwd, absolute) || fileName;
+  const { version, name } = idParts(id);
+  if (extension.toLowerCase() === '.sql') return parseSqlMigration(fs.readFileSync(absolute, 'utf8'), { file: display, id, name, version, dialect });
+  return loadDeclarativeMigration(absolute, { file: display, id, name, version });
 }
 
 /** SQL files and declarative migrations (JSON, YAML, TypeScript); not type declarations or other files. */

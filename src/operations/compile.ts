@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Session } from '../db/session.js';
+import { isMariadb, type Session } from '../db/session.js';
 import { UsageError } from '../errors/tandem-error.js';
 import type { Phase, Statement } from '../migrations/model.js';
 import { SchemaInspector } from './inspect.js';
@@ -52,7 +52,7 @@ export function operationContext(session: Session, migrationId: string, index: n
   return {
     dialect: session.adapter.dialect,
     adapter: session.adapter,
-    mariadb: /mariadb/i.test(session.serverVersion),
+    mariadb: isMariadb(session),
     migrationId,
     index,
     inspect,

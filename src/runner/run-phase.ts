@@ -1,7 +1,7 @@
 import { runBatchedUpdate } from '../backfill/batched-update.js';
 import { parseUpdate, type BatchableUpdate } from '../backfill/parse-update.js';
 import { literalSql } from '../db/raw-sql.js';
-import type { Session } from '../db/session.js';
+import { isMariadb, type Session } from '../db/session.js';
 import { PhaseFailedError, RefusedError } from '../errors/tandem-error.js';
 import { redactSecrets } from '../db/url.js';
 import { checksumStatements } from '../migrations/checksum.js';
@@ -220,7 +220,7 @@ async function runSingle(session: Session, statement: Statement): Promise<void> 
   const normalized = normalizeStatement(statement.sql, session.adapter.dialect);
   if (session.adapter.dialect !== 'postgres' || !isConcurrentIndexBuild(normalized)) {
     // MariaDB: brief exclusive-lock DDL runs NOWAIT (retried on 1205) rather than queueing traffic behind it.
-    const nowait = session.adapter.dialect === 'mysql' && !statement.run && /mariadb/i.test(session.serverVersion) ? mariadbNowait(statement.sql) : statement.sql;
+    const nowait = session.adapter.dialect === 'mysql' && !statement.run && isMariadb(session) ? mariadbNowait(statement.sql) : statement.sql;
     if (nowait === statement.sql) await execute(session.db, session.adapter, statement);
     else await retryNowaitConflicts(() => execute(session.db, session.adapter, { ...statement, sql: nowait }), (error) => session.adapter.isLockConflict(error));
     return;

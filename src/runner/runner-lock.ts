@@ -12,6 +12,9 @@ import type { RawQuery } from '../db/connect.js';
  */
 const PG_LOCK_CLASS = 0x74616e64; // 'tand'
 const PG_LOCK_OBJECT = 1;
+/** The granted runner lock of this database, as a condition on pg_locks `l` (two-int advisory locks have objsubid 2). */
+const PG_LOCK_HELD = `l.locktype = 'advisory' AND l.granted AND l.classid = ${PG_LOCK_CLASS} AND l.objid = ${PG_LOCK_OBJECT} AND l.objsubid = 2
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 export interface RunnerLock {
   release(): Promise<void>;
@@ -83,11 +86,7 @@ async function retakeLock(session: Session, ledger: Ledger, name: string, lost: 
       : Number((await query('SELECT GET_LOCK(?, 0) AS ok', [name]))[0]?.ok) === 1;
     if (taken) break;
     const holder = postgres
-      ? (await query(
-          `SELECT l.pid AS id FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-          [PG_LOCK_CLASS, PG_LOCK_OBJECT],
-        ))[0]?.id
+      ? (await query(`SELECT l.pid AS id FROM pg_locks l WHERE ${PG_LOCK_HELD}`))[0]?.id
       : (await query('SELECT IS_USED_LOCK(?) AS id', [name]))[0]?.id;
     const stillOurs = holder === null || holder === undefined || String(holder) === lost.sessionId;
     if (!stillOurs || Date.now() >= deadline) {
@@ -99,7 +98,8 @@ async function retakeLock(session: Session, ledger: Ledger, name: string, lost: 
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const sessionId = String((await query(postgres ? 'SELECT pg_backend_pid() AS id' : 'SELECT CONNECTION_ID() AS id'))[0]?.id);
-  const runners = ledger.tables.schema ? `"${ledger.tables.schema}"."${ledger.tables.runners}"` : `\`${ledger.tables.runners}\``;
+  const q = session.adapter.quoteIdent;
+  const runners = ledger.tables.schema ? `${q(ledger.tables.schema)}.${q(ledger.tables.runners)}` : q(ledger.tables.runners);
   // Informational (a waiting runner's message); on a first run the ledger may not exist yet.
   await query(`UPDATE ${runners} SET session_id = ${postgres ? '$1' : '?'} WHERE lock_name = ${postgres ? '$2' : '?'}`, [sessionId, name]).catch(() => undefined);
   lost.sessionId = sessionId;
@@ -152,9 +152,7 @@ async function describeHolderText(session: Session, ledger: Ledger, name: string
     const result = await db.raw(
       `SELECT l.pid, a.application_name, a.usename, a.client_addr::text AS client, a.backend_start
          FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ? AND l.objid = ? AND l.objsubid = 2
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-      [PG_LOCK_CLASS, PG_LOCK_OBJECT],
+        WHERE ${PG_LOCK_HELD}`,
     );
     const row = adapter.rows<{ pid: number; application_name: string; usename: string; client: string | null }>(result)[0];
     if (!row) return 'a session that just released it';
@@ -194,11 +192,7 @@ export async function isRunnerActive(session: Session): Promise<boolean> {
   const { db, adapter } = session;
   if (session.target.driver === 'pglite') return false; // this process holds the directory lock
   if (adapter.dialect === 'postgres') {
-    const result = await db.raw(
-      `SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ? AND objid = ? AND objsubid = 2 AND pid <> pg_backend_pid()
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-      [PG_LOCK_CLASS, PG_LOCK_OBJECT],
-    );
+    const result = await db.raw(`SELECT count(*) AS n FROM pg_locks l WHERE ${PG_LOCK_HELD} AND l.pid <> pg_backend_pid()`);
     return Number(adapter.rows<{ n: unknown }>(result)[0]?.n) > 0;
   }
   const result = await db.raw('SELECT IS_USED_LOCK(?) AS id', [await lockName(session)]);

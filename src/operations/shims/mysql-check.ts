@@ -1,5 +1,6 @@
 import { mysqlAdapter } from '../../db/dialects/mysql.js';
 import { expressionsMention } from './index.js';
+import { declareColumns } from './mysql-shim.js';
 
 const q = (name: string) => mysqlAdapter.quoteIdent(name);
 
@@ -23,7 +24,7 @@ export interface MysqlCheckSpec {
  */
 export function mysqlCheckTriggers(spec: MysqlCheckSpec): { install: string[]; remove: string[] } {
   const used = spec.columns.filter((column) => expressionsMention([spec.expression], column.name));
-  const declarations = used.map((c) => `  DECLARE ${q(c.name)} ${c.type} DEFAULT NEW.${q(c.name)};`).join('\n');
+  const declarations = declareColumns(used);
   const message = spec.mariadb ? `CONSTRAINT \`${spec.constraint}\` failed for \`${spec.table}\`` : `Check constraint '${spec.constraint}' is violated.`;
   const signal = spec.mariadb ? `SQLSTATE '23000' SET MYSQL_ERRNO = 4025` : `SQLSTATE 'HY000' SET MYSQL_ERRNO = 3819`;
   const trigger = (event: 'INSERT' | 'UPDATE') => `CREATE TRIGGER ${q(`${spec.name}_${event === 'INSERT' ? 'bi' : 'bu'}`)} BEFORE ${event} ON ${q(spec.table)} FOR EACH ROW

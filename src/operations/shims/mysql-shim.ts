@@ -10,7 +10,7 @@ const ROLE = `COALESCE(@tandem_role, '')`;
  */
 export function mysqlShim(spec: ShimSpec): { install: string[]; remove: string[] } {
   const table = q(spec.table);
-  const declarations = spec.columns.map((c) => `  DECLARE ${q(c.name)} ${c.type} DEFAULT NEW.${q(c.name)};`).join('\n');
+  const declarations = declareColumns(spec.columns);
   const trigger = (event: 'INSERT' | 'UPDATE') => {
     const name = q(`${spec.name}_${event === 'INSERT' ? 'bi' : 'bu'}`);
     return `CREATE TRIGGER ${name} BEFORE ${event} ON ${table} FOR EACH ROW
@@ -28,6 +28,11 @@ END`;
     install: [trigger('UPDATE'), trigger('INSERT')],
     remove: [`DROP TRIGGER IF EXISTS ${q(`${spec.name}_bi`)}`, `DROP TRIGGER IF EXISTS ${q(`${spec.name}_bu`)}`],
   };
+}
+
+/** A trigger body's local variables: each column's incoming value under the column's own name, so expressions can use bare names. */
+export function declareColumns(columns: Array<{ name: string; type: string }>): string {
+  return columns.map((c) => `  DECLARE ${q(c.name)} ${c.type} DEFAULT NEW.${q(c.name)};`).join('\n');
 }
 
 function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
