@@ -2,7 +2,7 @@
  * tandem's public API: what a deploy pipeline, a test suite or a script imports. The CLI is a thin
  * layer over the same pieces.
  */
-import { configSchema, type TandemConfig } from './config/schema.js';
+import { configSchema, type TandemConfigInput } from './config/schema.js';
 import { openSession, type Session } from './db/session.js';
 import { parseConnectionUrl } from './db/url.js';
 import { loadMigrations } from './migrations/load-migrations.js';
@@ -13,6 +13,7 @@ import { silentReporter, type Reporter } from './runner/reporter.js';
 import { acquirePgliteLock, acquireRunnerLock, isRunnerActive, type RunnerLock } from './runner/runner-lock.js';
 import { Runner, type PhaseSummary } from './runner/runner.js';
 import type { PhaseContext } from './runner/run-phase.js';
+import type { CurrentVersionSchema } from './version-schemas/lifecycle.js';
 
 export interface TandemOptions {
   url: string;
@@ -20,7 +21,7 @@ export interface TandemOptions {
   dir?: string;
   /** Or the migrations themselves. */
   migrations?: Migration[];
-  config?: Partial<TandemConfig>;
+  config?: TandemConfigInput;
   reporter?: Reporter;
   /** Awaited between backfill batches. */
   betweenBatches?: PhaseContext['betweenBatches'];
@@ -34,6 +35,8 @@ export interface Tandem {
   contract(): Promise<PhaseSummary>;
   rollback(id?: string): Promise<PhaseSummary>;
   status(): Promise<MigrationStatus[]>;
+  /** The version schema of the newest expanded migration and how an app selects it; null when there is none (PostgreSQL, `versionSchemas: true`). */
+  versionSchema(): Promise<CurrentVersionSchema | null>;
   migrations(): Migration[];
   close(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function connect(options: TandemOptions): Promise<Tandem> {
     contract: () => locked('contract', (r) => r.contract()),
     rollback: (id) => locked('rollback', (r) => r.rollback(id)),
     status: async () => runner().status(await isRunnerActive(session)),
+    versionSchema: () => runner().versionSchemas.current(),
     migrations,
     close: async () => {
       await session.close();
@@ -77,7 +81,7 @@ export async function connect(options: TandemOptions): Promise<Tandem> {
   };
 }
 
-export { configSchema, type TandemConfig } from './config/schema.js';
+export { configSchema, type TandemConfig, type TandemConfigInput } from './config/schema.js';
 export { loadConfig } from './config/load-config.js';
 export { parseConnectionUrl, redactUrl } from './db/url.js';
 export { loadMigrations } from './migrations/load-migrations.js';
@@ -92,3 +96,5 @@ export { Runner } from './runner/runner.js';
 export { Ledger } from './runner/ledger.js';
 export { defineMigration, type MigrationDefinition, type OperationInput } from './operations/define-migration.js';
 export { OPERATIONS, type OperationName } from './operations/registry.js';
+export { versionSchemaName, searchPathFor } from './version-schemas/name.js';
+export type { CurrentVersionSchema } from './version-schemas/lifecycle.js';

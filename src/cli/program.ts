@@ -74,7 +74,8 @@ export function buildProgram(): Command {
       await withSession(context, 'status', { lock: false }, async (session) => {
         const runner = new Runner(session, migrations, cliReporter({ json: context.json, tty: false }));
         const statuses = await runner.status(await isRunnerActive(session));
-        process.stdout.write(context.json ? `${statusJson(statuses, session.target.display)}\n` : renderStatusTable(statuses, session.target.display));
+        const versionSchema = await runner.versionSchemas.current();
+        process.stdout.write(context.json ? `${statusJson(statuses, session.target.display, versionSchema)}\n` : renderStatusTable(statuses, session.target.display, versionSchema));
       });
     });
 

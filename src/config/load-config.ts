@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { UsageError } from '../errors/tandem-error.js';
 import { jsonErrorReason, jsonSyntaxErrorOffset, positionOfJsonPath, toPosition } from './json-position.js';
 import { CONFIG_FILE, configSchema, type TandemConfig } from './schema.js';
+import { VERSION_SCHEMAS_MYSQL } from '../version-schemas/name.js';
 
 export interface LoadedConfig {
   config: TandemConfig;
@@ -35,7 +36,14 @@ export function parseConfigText(text: string, displayName: string): TandemConfig
     throw new UsageError(`${displayName} is not valid JSON: ${jsonErrorReason(message)}`, { file: displayName, ...place }, 'fix the JSON syntax at that place');
   }
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    // Caught here when the file's own URL says MySQL; otherwise when the session opens (src/db/session.ts).
+    if (result.data.versionSchemas && result.data.url && /^(mysql|mariadb):/i.test(result.data.url.trim())) {
+      const place = positionOfJsonPath(text, ['versionSchemas']) ?? { line: 1, column: 1 };
+      throw new UsageError(`${displayName}: field "versionSchemas": ${VERSION_SCHEMAS_MYSQL}`, { file: displayName, ...place }, 'remove "versionSchemas", or set it to false');
+    }
+    return result.data;
+  }
   throw configIssueError(result.error.issues, text, displayName);
 }
 

@@ -20,6 +20,12 @@ export const backfillSchema = z
     minBatchSize: z.number().int().min(1).default(100),
     maxBatchSize: z.number().int().min(1).default(20_000),
     pauseMs: z.number().int().min(0).default(0).describe('sleep between batches, to leave room for app traffic'),
+    redoThrottlePercent: z
+      .number()
+      .min(1)
+      .max(100)
+      .default(70)
+      .describe('MariaDB: before each batch, wait while the InnoDB checkpoint age is above this share of its maximum (100: never wait)'),
   })
   .strict();
 
@@ -39,12 +45,18 @@ export const configSchema = z
     mysqlLockWaitTimeoutSeconds: z.number().int().min(1).default(2).describe('MySQL/MariaDB lock_wait_timeout for every DDL'),
     retries: retrySchema.default(() => retrySchema.parse({})),
     backfill: backfillSchema.default(() => backfillSchema.parse({})),
+    versionSchemas: z
+      .boolean()
+      .default(false)
+      .describe('PostgreSQL only: each expand creates a schema of views with the new app version\'s shape (see README: Version schemas)'),
     lint: lintConfigSchema.optional(),
     verify: verifyConfigSchema.optional(),
   })
   .strict();
 
 export type TandemConfig = z.infer<typeof configSchema>;
+/** A config as written: every field with a default may be left out, nested ones too. */
+export type TandemConfigInput = z.input<typeof configSchema>;
 export type RetryConfig = z.infer<typeof retrySchema>;
 export type BackfillConfig = z.infer<typeof backfillSchema>;
 

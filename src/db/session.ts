@@ -5,6 +5,7 @@ import { createKnex, describeConnectionError, type ConnectionHooks } from './con
 import type { DialectAdapter } from './dialect-adapter.js';
 import { adapterFor } from './index.js';
 import type { ConnectionTarget } from './url.js';
+import { assertVersionSchemasSupported } from '../version-schemas/name.js';
 
 /** One database session for one command: the connection, its dialect, and who we are. */
 export interface Session {
@@ -36,6 +37,7 @@ export function describeActor(): string {
 }
 
 export async function openSession(target: ConnectionTarget, config: TandemConfig, command: string): Promise<Session> {
+  assertVersionSchemasSupported(config, target.dialect);
   const actor = describeActor();
   const applicationName = `tandem ${command} (${actor})`;
   const adapter = adapterFor(target.dialect);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors/tandem-error.js';
 import type { Phase, Statement } from '../migrations/model.js';
 import { SchemaInspector } from './inspect.js';
 import { OPERATIONS, type OperationName } from './registry.js';
-import type { CompiledStatement, Operation, OperationContext, PhaseSql } from './types.js';
+import type { CompiledStatement, Operation, OperationContext, PhaseSql, ViewAdjustment } from './types.js';
 
 /** One operation as written in a migration file: its name, validated arguments, and where it stands. */
 export interface OperationCall {
@@ -17,6 +17,9 @@ export interface OperationCall {
 
 export type CompiledPhases = Record<Phase, Statement[]>;
 
+/** What the runner keeps in the ledger: the statements, and what the version schema's views show differently. */
+export type CompiledMigration = CompiledPhases & { views?: ViewAdjustment[] };
+
 /**
  * Turn a declarative migration into the statements of each phase for this database, reading the
  * live schema for what the operations need (column types, keys) — or, for a plan of several
@@ -24,7 +27,13 @@ export type CompiledPhases = Record<Phase, Statement[]>;
  * run the operations' SQL in order; rollback undoes them in reverse order.
  */
 export async function compileOperations(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect = new SchemaInspector(session.db, session.adapter)): Promise<CompiledPhases> {
-  const result: CompiledPhases = { expand: [], backfill: [], contract: [], rollback: [] };
+  const { views: _views, ...phases } = await compileMigration(calls, session, migrationId, file, inspect);
+  return phases;
+}
+
+/** compileOperations, plus the operations' view adjustments (src/version-schemas/). */
+export async function compileMigration(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect = new SchemaInspector(session.db, session.adapter)): Promise<CompiledMigration> {
+  const result: CompiledMigration = { expand: [], backfill: [], contract: [], rollback: [] };
   const rollbacks: Statement[][] = [];
   for (const call of calls) {
     const operation = OPERATIONS[call.name] as unknown as Operation<unknown>;
@@ -42,6 +51,7 @@ export async function compileOperations(calls: OperationCall[], session: Session
     result.backfill.push(...toStatements(phases.backfill));
     result.contract.push(...toStatements(phases.contract));
     rollbacks.push(toStatements(phases.rollback));
+    if (phases.views?.length) (result.views ??= []).push(...phases.views);
   }
   result.rollback = rollbacks.reverse().flat();
   return result;

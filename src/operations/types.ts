@@ -15,7 +15,24 @@ export interface PhaseSql {
   backfill: CompiledStatement[];
   contract: CompiledStatement[];
   rollback: CompiledStatement[];
+  /** How the new app version's view of the schema differs from the tables after expand (version schemas, PostgreSQL). */
+  views?: ViewAdjustment[];
 }
+
+/**
+ * What a version schema's views show instead of a table as expand leaves it, so the new app sees,
+ * from expand on, the shape contract will give the table (src/version-schemas/). Each adjustment
+ * must keep the views clear of what contract drops: that is why they survive a declarative contract.
+ */
+export type ViewAdjustment =
+  /** A type change's twin, under the column's name and in its place (the twin is not shown at its own). */
+  | { kind: 'replaceColumn'; table: string; column: string; by: string }
+  /** A column the new version no longer has (dropped, or renamed into a twin that is shown). */
+  | { kind: 'hideColumn'; table: string; column: string }
+  /** The table's view takes the new name; none under the old one. */
+  | { kind: 'renameTable'; from: string; to: string }
+  /** No view for the table. */
+  | { kind: 'dropTable'; table: string };
 
 export interface OperationContext {
   dialect: Dialect;

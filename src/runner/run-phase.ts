@@ -53,6 +53,17 @@ export interface PhaseContext {
  */
 const STARTS_NEW_TRANSACTION = /^alter table\b.*\bvalidate constraint\b/i;
 
+/**
+ * What the runner adds around a phase's own statements (version schemas, src/version-schemas/).
+ * Both run where a failure fails the phase, and again on a rerun, so they must be idempotent.
+ */
+export interface PhaseExtras {
+  /** After the last statement, before the phase is recorded complete. */
+  finish?: () => Promise<void>;
+  /** Inside each transaction step, before its statements; returns what runs after them, in the same transaction. */
+  aroundTransaction?: (trx: Knex.Transaction) => Promise<() => Promise<void>>;
+}
+
 const RESULT_STATE: Record<Phase, LedgerState> = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled_back' };
 
 /**
@@ -82,7 +93,7 @@ export function planSteps(session: Session, statements: readonly Statement[], ph
 }
 
 /** Run one phase of one migration and record it in the ledger. Throws PhaseFailedError when a statement fails. */
-export async function runPhase(context: PhaseContext, migration: Migration, phase: Phase, statements: readonly Statement[], sectionChecksum: string | null): Promise<void> {
+export async function runPhase(context: PhaseContext, migration: Migration, phase: Phase, statements: readonly Statement[], sectionChecksum: string | null, extras: PhaseExtras = {}): Promise<void> {
   const { session, ledger, reporter } = context;
   const { adapter } = session;
   const dialect = adapter.dialect;
@@ -127,6 +138,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
           retries: session.config.retries,
           onProgress: (snapshot) => reporter.progress(snapshot),
           onRetry,
+          onNotice: (message) => reporter.warn(`${migration.id}: ${message}`),
           ...(context.betweenBatches ? { betweenBatches: context.betweenBatches } : {}),
         });
         done = step.index + 1;
@@ -135,12 +147,14 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         await withLockRetry(adapter, session.config.retries, () =>
           session.db.transaction(async (trx) => {
             for (const setup of adapter.transactionSetup(session.config)) await trx.raw(setup);
+            const after = await extras.aroundTransaction?.(trx);
             for (let index = step.from; index < step.to; index++) {
               current = statements[index];
               if (!statements[index]!.run) for (const setup of adapter.statementSetup?.(normalizeStatement(statements[index]!.sql, dialect), session.config) ?? []) await trx.raw(setup);
               await execute(trx, adapter, statements[index]!);
               faultPoint('step-in-transaction');
             }
+            await after?.();
             await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
           }),
           onRetry,
@@ -176,6 +190,11 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         done = step.index + 1;
       }
       faultPoint('step-after-commit');
+    }
+    if (extras.finish) {
+      current = undefined;
+      inTransaction = true;
+      await extras.finish();
     }
   } catch (error) {
     if (isConnectionLost(error)) throw new ConnectionLostError(phase, migration.id, error);

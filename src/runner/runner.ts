@@ -2,16 +2,17 @@ import type { Session } from '../db/session.js';
 import { RefusedError } from '../errors/tandem-error.js';
 import { EMPTY_CHECKSUM, checksumStatements } from '../migrations/checksum.js';
 import { PHASES, statementsOf, type ForwardPhase, type Migration, type Statement } from '../migrations/model.js';
-import { compileOperations, type CompiledPhases } from '../operations/compile.js';
+import { compileMigration, type CompiledMigration } from '../operations/compile.js';
 import { SchemaInspector } from '../operations/inspect.js';
 import { invertStatement } from './invert-statement.js';
 import { Ledger, type LedgerRow } from './ledger.js';
 import { describeStatuses, type MigrationStatus } from './migration-status.js';
-import { ConnectionLostError, runPhase, type PhaseContext } from './run-phase.js';
+import { ConnectionLostError, runPhase, type PhaseContext, type PhaseExtras } from './run-phase.js';
 import { isConnectionLost } from '../db/connect.js';
 import { faultPoint } from './fault-points.js';
 import { settleInterruptedStatement } from './interrupted-statement.js';
 import type { Reporter } from './reporter.js';
+import { VersionSchemaLifecycle } from '../version-schemas/lifecycle.js';
 
 export interface PhaseSummary {
   phase: ForwardPhase | 'rollback';
@@ -36,6 +37,8 @@ const NEXT_STATE: Record<ForwardPhase, { from: LedgerRow['state'][]; to: string 
  */
 export class Runner {
   readonly ledger: Ledger;
+  /** Version schemas (PostgreSQL): created at the end of expand, dropped by a later contract or by rollback. */
+  readonly versionSchemas: VersionSchemaLifecycle;
   private planInspector: SchemaInspector | undefined;
 
   constructor(
@@ -45,6 +48,7 @@ export class Runner {
     private readonly hooks: Pick<PhaseContext, 'betweenBatches'> = {},
   ) {
     this.ledger = new Ledger(session);
+    this.versionSchemas = new VersionSchemaLifecycle(session, migrations, this.ledger, reporter);
   }
 
   private get context(): PhaseContext {
@@ -115,7 +119,10 @@ export class Runner {
   private async forward(phase: ForwardPhase, ran: string[]): Promise<void> {
     const rows = await this.ledger.all();
     await this.checkIntegrity(rows);
-    if (phase === 'expand') this.checkOrder(rows);
+    if (phase === 'expand') {
+      this.checkOrder(rows);
+      await this.versionSchemas.checkNames(this.migrations.filter((m) => readiness('expand', rows.get(m.id)) === 'ready'));
+    }
     for (const migration of this.migrations) {
       const row = rows.get(migration.id);
       const verdict = readiness(phase, row);
@@ -125,7 +132,8 @@ export class Runner {
         await this.ledger.addEvent({ migrationId: migration.id, phase, outcome: 'interrupted', startedAt: row.updatedAt ?? new Date(), durationMs: 0, statements: row.statementsDone, message: 'found unfinished: the runner stopped during this phase' });
       }
       await this.prepare(migration, row, phase === 'expand');
-      await this.runResuming(migration, phase, () => statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM);
+      const extras = phase === 'expand' ? this.versionSchemas.expandExtras(migration) : phase === 'contract' ? await this.versionSchemas.contractExtras(migration) : {};
+      await this.runResuming(migration, phase, () => statementsOf(migration, phase), migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM, extras);
       ran.push(migration.id);
       faultPoint('phase-after-complete');
     }
@@ -135,11 +143,11 @@ export class Runner {
    * Run a phase; when the connection drops, run it again from the ledger (which holds exactly what
    * committed) on the new connection, which has re-taken the runner lock or refused to continue.
    */
-  private async runResuming(migration: Migration, phase: ForwardPhase | 'rollback', statements: () => Statement[], checksum: string | null): Promise<void> {
+  private async runResuming(migration: Migration, phase: ForwardPhase | 'rollback', statements: () => Statement[], checksum: string | null, extras: PhaseExtras = {}): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const started = new Date();
       try {
-        await runPhase(this.context, migration, phase, statements(), checksum);
+        await runPhase(this.context, migration, phase, statements(), checksum, extras);
         return;
       } catch (error) {
         // Lost inside a step (ConnectionLostError) or around the steps (reading or closing the ledger).
@@ -215,6 +223,7 @@ export class Runner {
       return { migration, statements: this.rollbackStatements(migration, row) };
     });
     for (const { migration, statements } of plans) {
+      await this.versionSchemas.beforeRollback(migration);
       await this.runResuming(migration, 'rollback', () => statements, migration.sections.rollback?.checksum ?? null);
       ran.push(migration.id);
       faultPoint('phase-after-complete');
@@ -241,10 +250,10 @@ export class Runner {
     // Resuming: statements ran (or one was sent when the runner died, which may have run), so the
     // schema no longer looks as it did when they were compiled; run exactly what was compiled then.
     const resumingExpand = row?.activePhase === 'expand' && (row.statementsDone > 0 || (row.startedStatement !== null && !row.failed));
-    let compiled: CompiledPhases;
-    if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledPhases;
+    let compiled: CompiledMigration;
+    if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledMigration;
     else {
-      compiled = await compileOperations(migration.operations, this.session, migration.id, migration.file, inspector);
+      compiled = await compileMigration(migration.operations, this.session, migration.id, migration.file, inspector);
       if (compileAnew) await this.ledger.saveCompiled(migration.id, migration.name, JSON.stringify(compiled));
     }
     for (const phase of PHASES) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectingReporter, connect, PhaseFailedError, type Tandem, type TandemConfig } from '../../src/index.js';
+import { collectingReporter, connect, PhaseFailedError, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { appKnex, rowsOf, sleep } from '../support/app-traffic.js';
 import { buildDist, jsonLines, runCli, spawnCli } from '../support/spawn-cli.js';
@@ -35,7 +35,7 @@ function hitsMigration(table: string): string {
 }
 
 /** Fixed small batches: min = max = initial. */
-function fixedBatches(size: number, pauseMs = 0): Partial<TandemConfig> {
+function fixedBatches(size: number, pauseMs = 0): TandemConfigInput {
   return { backfill: { targetBatchMs: 200, initialBatchSize: size, minBatchSize: size, maxBatchSize: size, pauseMs } };
 }
 
@@ -72,7 +72,7 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
   });
 
   /** Open tandem on a fresh database; setup SQL runs on tandem's own session (an in-memory PGlite exists only there). */
-  async function open(db: TestDatabase, dir: string, config: Partial<TandemConfig>, reporter = collectingReporter()): Promise<Tandem> {
+  async function open(db: TestDatabase, dir: string, config: TandemConfigInput, reporter = collectingReporter()): Promise<Tandem> {
     return connect({ url: db.url, dir, reporter, config: { waitSeconds: 5, ...config } });
   }
 
@@ -451,6 +451,41 @@ describe.each(['postgres', 'pglite'] as const)('backfill table size on %s', (kin
         const open = rowsOf<{ n: unknown }>(await sql.raw(`SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tandem backfill vacuum'`))[0]!;
         expect(Number(open.n)).toBe(0);
       }
+    } finally {
+      await tandem.close();
+    }
+  }, 60_000);
+});
+
+// MariaDB: before each batch the backfill reads how full the InnoDB redo log is (checkpoint age over
+// its maximum) and waits while it is above backfill.redoThrottlePercent. At 1 % any write burst
+// (the backfill's own batches) is over the level, so the throttle must engage, say so once, and
+// still finish with every row updated exactly once.
+describe('backfill redo-log throttle on mysql', () => {
+  let db: TestDatabase | null = null;
+  beforeAll(async () => {
+    db = await createTestDatabase('mysql', 'bf redo');
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('waits while the redo log is fuller than redoThrottlePercent, reports it once, and updates every row once', async (ctx) => {
+    if (!db) return ctx.skip('mysql server unavailable');
+    const TOTAL = 6_000;
+    const reporter = collectingReporter();
+    const tandem = await connect({ url: db.url, dir: migrationsDir('20260201000000_redo', hitsMigration('pings')), reporter, config: { waitSeconds: 5, backfill: { ...fixedBatches(1_500).backfill, redoThrottlePercent: 1 } } });
+    try {
+      const sql = tandem.session.db;
+      if (!/mariadb/i.test(tandem.session.serverVersion)) return ctx.skip('the throttle reads MariaDB status variables');
+      await sql.raw('CREATE TABLE pings (id int PRIMARY KEY, payload varchar(200))');
+      await sql.raw(`INSERT INTO pings SELECT seq, REPEAT('x', 200) FROM seq_1_to_${TOTAL}`);
+      await tandem.expand();
+      await tandem.backfill();
+      expect(await hitCounts(sql, 'pings')).toEqual({ rows: TOTAL, ones: TOTAL, min: 1, max: 1 });
+      const notices = reporter.messages.filter((m) => /redo log/.test(m));
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/over 1 % full .*redoThrottlePercent/);
     } finally {
       await tandem.close();
     }

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knex, { type Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collectingReporter, connect, loadMigrations, splitStatements, type Tandem, type TandemConfig } from '../../src/index.js';
+import { collectingReporter, connect, loadMigrations, splitStatements, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { planSteps } from '../../src/runner/run-phase.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 
@@ -37,7 +37,7 @@ const B = 100_101;
 /** Rows the old app writes between backfill batches. */
 const DURING_BACKFILL = 100_500;
 
-const CONFIG: Partial<TandemConfig> = {
+const CONFIG: TandemConfigInput = {
   waitSeconds: 5,
   lockTimeoutMs: 2000,
   retries: { count: 3, initialDelayMs: 50, maxDelayMs: 200 },

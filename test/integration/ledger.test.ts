@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { connect, PhaseFailedError, type Tandem, type TandemConfig } from '../../src/index.js';
+import { connect, PhaseFailedError, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDbKind } from '../support/databases.js';
 
-const CONFIG: Partial<TandemConfig> = { lockTimeoutMs: 500, waitSeconds: 0, retries: { count: 1, initialDelayMs: 10, maxDelayMs: 20 } };
+const CONFIG: TandemConfigInput = { lockTimeoutMs: 500, waitSeconds: 0, retries: { count: 1, initialDelayMs: 10, maxDelayMs: 20 } };
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -9,12 +9,12 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
-import { collectingReporter, connect, PhaseFailedError, RefusedError, type Tandem, type TandemConfig } from '../../src/index.js';
+import { collectingReporter, connect, PhaseFailedError, RefusedError, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
-const CONFIG: Partial<TandemConfig> = {
+const CONFIG: TandemConfigInput = {
   lockTimeoutMs: 500,
   waitSeconds: 0,
   retries: { count: 2, initialDelayMs: 20, maxDelayMs: 50 },
@@ -71,7 +71,7 @@ async function emptyPglite(ctx: TestContext): Promise<NonNullable<typeof sharedP
   return sharedPglite;
 }
 
-async function setup(kind: TestDbKind, ctx: TestContext, options: { pgliteDir?: boolean; config?: Partial<TandemConfig> } = {}): Promise<Env> {
+async function setup(kind: TestDbKind, ctx: TestContext, options: { pgliteDir?: boolean; config?: TandemConfigInput } = {}): Promise<Env> {
   let db: TestDatabase, dir: string, t: Tandem, reporter: ReturnType<typeof collectingReporter>;
   if (kind === 'pglite' && !options.pgliteDir && !options.config) {
     ({ db, dir, t, reporter } = await emptyPglite(ctx));

@@ -27,7 +27,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
-import { collectingReporter, connect, type Tandem, type TandemConfig } from '../../src/index.js';
+import { collectingReporter, connect, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { rowsOf } from './app-traffic.js';
 import type { TestDatabase } from './databases.js';
 
@@ -43,7 +43,7 @@ export interface OperationHarnessSpec {
   /** The operations in their JSON form, e.g. `{ renameColumn: { table, from, to } }`. */
   operations: unknown[];
   /** Overrides of the harness config (small backfill batches, short lock timeouts). */
-  config?: Partial<TandemConfig>;
+  config?: TandemConfigInput;
 }
 
 /** An app version's view of the database: only the tables and columns the test hands it. */
@@ -94,7 +94,7 @@ export const S0_ID = '20260101000000_s0';
 export const OP_ID = '20260102000000_op';
 
 /** Small batches so a few dozen rows take several backfill batches. */
-export const HARNESS_CONFIG: Partial<TandemConfig> = {
+export const HARNESS_CONFIG: TandemConfigInput = {
   waitSeconds: 5,
   lockTimeoutMs: 2000,
   retries: { count: 5, initialDelayMs: 50, maxDelayMs: 400 },

@@ -7,6 +7,7 @@ import { normalizeStatement } from '../../migrations/split-statements.js';
 import type { LedgerRow } from '../../runner/ledger.js';
 import { planSteps } from '../../runner/run-phase.js';
 import type { Runner } from '../../runner/runner.js';
+import { searchPathFor, versionSchemaName } from '../../version-schemas/name.js';
 
 /**
  * What each phase will run, step by step, without running anything: which statements share a
@@ -41,10 +42,12 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
         }
       } else if (phase === 'rollback' && !migration.sections.rollback) note = ' (none written: tandem derives one from expand when it can)';
       out.push(chalk.cyan(`-- ${phase}${done ? ' (done)' : ''}${note}`));
+      const versionNote = await versionSchemaNote(runner, migration, phase);
       if (statements.length === 0) {
-        out.push(chalk.dim('--   nothing to run'));
+        out.push(chalk.dim(versionNote ? `--   ${versionNote}` : '--   nothing to run'));
         continue;
       }
+      if (versionNote && phase !== 'expand') out.push(chalk.dim(`--   first: ${versionNote}`));
       for (const step of planSteps(session, statements, phase)) {
         if (step.kind === 'transaction') {
           out.push(chalk.dim(`--   in one transaction${session.adapter.transactionalDdl ? '' : ''}:`));
@@ -57,9 +60,26 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
           out.push(await batchedForm(session, statements[step.index]!.sql));
         }
       }
+      if (versionNote && phase === 'expand') out.push(chalk.dim(`--   then, in one transaction: ${versionNote}`));
     }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What the phase does with version schemas (PostgreSQL, `versionSchemas: true`), in one line. */
+async function versionSchemaNote(runner: Runner, migration: Migration, phase: Phase): Promise<string | null> {
+  if (!runner.versionSchemas.creates) return null;
+  const base = await runner.versionSchemas.baseSchema();
+  if (phase === 'contract') return 'drop the version schemas of earlier migrations';
+  let name: string;
+  try {
+    name = versionSchemaName(base, migration.id, migration.file);
+  } catch (error) {
+    return phase === 'expand' ? `no version schema: ${(error as Error).message}` : null;
+  }
+  if (phase === 'expand') return `create version schema ${name} (a view per table, shaped as the new app version expects; ${searchPathFor(name, base).sql})`;
+  if (phase === 'rollback') return `drop version schema ${name}`;
+  return null;
 }
 
 function isDone(phase: Phase, row: LedgerRow | undefined): boolean {

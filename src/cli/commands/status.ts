@@ -1,5 +1,6 @@
 import chalk from 'chalk';
 import type { MigrationStatus, StatusPhase } from '../../runner/migration-status.js';
+import type { CurrentVersionSchema } from '../../version-schemas/lifecycle.js';
 
 const COLOURS: Record<StatusPhase, (text: string) => string> = {
   pending: chalk.dim,
@@ -10,12 +11,12 @@ const COLOURS: Record<StatusPhase, (text: string) => string> = {
   failed: chalk.red,
 };
 
-export function statusJson(statuses: MigrationStatus[], database: string): string {
-  return JSON.stringify({ database, migrations: statuses }, null, 2);
+export function statusJson(statuses: MigrationStatus[], database: string, versionSchema: CurrentVersionSchema | null = null): string {
+  return JSON.stringify({ database, ...(versionSchema ? { versionSchema } : {}), migrations: statuses }, null, 2);
 }
 
 /** A table: one row per migration, then what went wrong and what to run next. */
-export function renderStatusTable(statuses: MigrationStatus[], database: string): string {
+export function renderStatusTable(statuses: MigrationStatus[], database: string, versionSchema: CurrentVersionSchema | null = null): string {
   if (statuses.length === 0) return `${database}: no migrations yet (tandem new NAME makes one)\n`;
   const rows = statuses.map((s) => [s.id, s.running ? `${s.activePhase}…` : s.phase, detail(s), s.next ?? '']);
   const header = ['MIGRATION', 'PHASE', 'DETAIL', 'NEXT'];
@@ -32,6 +33,7 @@ export function renderStatusTable(statuses: MigrationStatus[], database: string)
     if (s.drift.length > 0) lines.push(`\n${chalk.red(s.id)}: the ${s.drift.join(', ')} section(s) of ${s.file} changed after they ran; restore the file, and put new changes in a new migration`);
     if (!s.file && s.phase !== 'contracted' && s.phase !== 'rolled_back') lines.push(`\n${chalk.red(s.id)}: is in the ledger but has no file in the migrations directory`);
   }
+  if (versionSchema) lines.push(`\nnew app version (${versionSchema.migration}): reads through schema ${versionSchema.schema}: ${versionSchema.searchPath}; or connection option ${versionSchema.connectionOption}`);
   return `${lines.join('\n')}\n`;
 }
 

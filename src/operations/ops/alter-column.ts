@@ -77,6 +77,8 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
     backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${q(twinName)} IS NULL`],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, dropColumn(context, a.table, twinName)],
+    // The new app sees the twin under the column's name: contract drops the old column and gives the twin its name.
+    views: [{ kind: 'replaceColumn', table: a.table, column: a.column, by: twinName }],
   };
 }
 

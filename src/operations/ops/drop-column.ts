@@ -28,7 +28,7 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
   },
   async compile(a, context) {
     const facts = (await context.inspect.column(a.table, a.column))!;
-    const phases = { ...emptyPhases(), contract: [dropColumnSql(context, a.table, a.column)] };
+    const phases = { ...emptyPhases(), contract: [dropColumnSql(context, a.table, a.column)], views: [{ kind: 'hideColumn' as const, table: a.table, column: a.column }] };
     if (a.down !== undefined) {
       const shim = buildShim(context.dialect, {
         table: a.table,

@@ -13,6 +13,6 @@ export const dropTable: Operation<z.infer<typeof args>> = {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
   },
   async compile(a, context) {
-    return { ...emptyPhases(), contract: [`DROP TABLE ${context.quote(a.table)}`] };
+    return { ...emptyPhases(), contract: [`DROP TABLE ${context.quote(a.table)}`], views: [{ kind: 'dropTable', table: a.table }] };
   },
 };

@@ -49,6 +49,8 @@ export const renameColumn: Operation<z.infer<typeof args>> = {
         dropColumn(context, a.table, a.from),
       ],
       rollback: [...shim.remove, dropColumn(context, a.table, a.to)],
+      // `to` is a real column already; `from` is what contract drops.
+      views: [{ kind: 'hideColumn', table: a.table, column: a.from }],
     };
   },
 };

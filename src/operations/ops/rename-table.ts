@@ -26,6 +26,7 @@ export const renameTable: Operation<z.infer<typeof args>> = {
     if (context.dialect === 'postgres') {
       return {
         ...emptyPhases(),
+        views: [{ kind: 'renameTable', from: a.from, to: a.to }],
         expand: [`CREATE VIEW ${to} AS SELECT * FROM ${from}`],
         contract: [`DROP VIEW ${to}`, `ALTER TABLE ${from} RENAME TO ${to}`],
         rollback: [`DROP VIEW IF EXISTS ${to}`],
