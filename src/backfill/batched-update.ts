@@ -7,6 +7,7 @@ import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
 import { faultPoint } from '../runner/fault-points.js';
 import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 import { BackfillVacuum } from './backfill-vacuum.js';
+import { RedoThrottle } from './redo-throttle.js';
 
 export interface BackfillSnapshot {
   migrationId: string;
@@ -136,6 +137,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   };
 
   const vacuum = new BackfillVacuum(session, tableRef, progress.rowsTotal, backfill.minBatchSize, options.onNotice);
+  const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
   // A batch commits together with its saved progress, so a server crash that loses an asynchronously
   // committed batch loses its progress record with it, and the resumed walk runs that batch again:
   // still exactly once. Any later synchronous commit (the phase's ledger record, an app write) first
@@ -166,6 +168,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const range = rangeCondition(adapter, qualifiedKeys, integerKeys, lower && bindable(lower), bindable(upper));
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
+      await throttle.beforeBatch();
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
       const updated = await retrying(() =>

@@ -1,0 +1,62 @@
+import type { Session } from '../db/session.js';
+import { isMariadb } from '../db/session.js';
+
+/**
+ * MariaDB: keep the backfill from filling the InnoDB redo log.
+ *
+ * A backfill writes redo faster than the page cleaner flushes at stock settings (a 96 MB log,
+ * innodb_io_capacity 200). Once the checkpoint age reaches its maximum, every write on the server
+ * waits for flushing — the app's too — and with the app's connections stuck on writes, its reads
+ * queue behind them: the benchmark saw the age pinned at the maximum for the whole backfill, and
+ * app requests of 100–300 ms. So before each batch the throttle reads the checkpoint age, and
+ * while it is above `percent` of the maximum, it waits for the page cleaner to catch up.
+ *
+ * MySQL has no such status variables (its redo log is sized by innodb_redo_log_capacity and read
+ * from INNODB_METRICS): not throttled there. PostgreSQL does not make writers wait for checkpoints.
+ */
+export class RedoThrottle {
+  private enabled: boolean;
+  /** Time spent waiting, for the progress report. */
+  waitedMs = 0;
+  private announced = false;
+
+  constructor(
+    private readonly session: Session,
+    private readonly percent: number,
+    private readonly onNotice: (message: string) => void = () => undefined,
+  ) {
+    this.enabled = session.adapter.dialect === 'mysql' && isMariadb(session) && percent < 100;
+  }
+
+  /**
+   * Wait until the redo log has room; returns at once when it has. At most `maxWaitMs` per batch:
+   * on a server whose log stays full for other reasons the backfill still moves, a batch at a time.
+   */
+  async beforeBatch(maxWaitMs = 2_000): Promise<void> {
+    if (!this.enabled) return;
+    const started = Date.now();
+    for (;;) {
+      const fill = await this.fill();
+      if (fill === null) {
+        this.enabled = false;
+        return;
+      }
+      if (fill * 100 <= this.percent || Date.now() - started >= maxWaitMs) break;
+      if (!this.announced) {
+        this.announced = true;
+        this.onNotice(`pausing batches while the InnoDB redo log is over ${this.percent} % full (at ${Math.round(fill * 100)} %), so app writes never wait for page flushing; backfill.redoThrottlePercent sets the level`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.waitedMs += Date.now() - started;
+  }
+
+  /** Checkpoint age ÷ its maximum, or null when the server does not tell. */
+  private async fill(): Promise<number | null> {
+    const result = await this.session.db.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')`);
+    const values = new Map(this.session.adapter.rows<{ Variable_name: string; Value: string }>(result).map((row) => [row.Variable_name.toLowerCase(), Number(row.Value)]));
+    const age = values.get('innodb_checkpoint_age');
+    const max = values.get('innodb_checkpoint_max_age');
+    return age !== undefined && max !== undefined && max > 0 ? age / max : null;
+  }
+}
