@@ -4,7 +4,9 @@
 // silently lower load. A fixed set of connections (the app's pool) takes due requests in order.
 //
 // Started by run.mjs with one JSON argument (see `config` below); messages over IPC:
-//   parent → child  {type:'app', version:'old'|'new'}  switch app version (the deploy)
+//   parent → child  {type:'app', version:'old'|'new', setup?}  switch app version (the deploy);
+//                   `setup` (PostgreSQL: SET search_path to tandem's version schema) runs first
+//                   on every connection, as a new app's connection setup would
 //                   {type:'stop'}                      stop, write samples, exit
 //   child → parent  {type:'ready'} once connected; {type:'done', file} at the end.
 import fs from 'node:fs';
@@ -37,11 +39,12 @@ async function openConnection() {
     client.on('error', () => undefined);
     return {
       run: (key, text, values) => client.query(config.named ? { name: key, text, values } : { text, values }),
+      exec: (text) => client.query(text),
       close: () => client.end(),
     };
   }
   const connection = await mysql.createConnection({ uri: config.url });
-  return { run: (_key, text, values) => connection.query(text, values), close: () => connection.end() };
+  return { run: (_key, text, values) => connection.query(text, values), exec: (text) => connection.query(text), close: () => connection.end() };
 }
 
 function request(kind) {
@@ -61,7 +64,10 @@ for (const app of Object.values(config.apps)) if (app.extra) app.extra.value = a
 
 const connections = await Promise.all(Array.from({ length: config.connections }, openConnection));
 process.on('message', (message) => {
-  if (message.type === 'app') version = message.version;
+  if (message.type === 'app') {
+    version = message.version;
+    if (message.setup) for (const connection of connections) connection.setup = message.setup;
+  }
   if (message.type === 'stop') stopping = true;
 });
 
@@ -103,6 +109,11 @@ async function worker(connection) {
     const { key, text, values } = request(job.kind);
     let error = -1;
     try {
+      if (connection.setup) {
+        const setup = connection.setup;
+        connection.setup = null;
+        await connection.exec(setup);
+      }
       await connection.run(key, text, values);
     } catch (e) {
       error = errors.length;

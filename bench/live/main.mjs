@@ -27,12 +27,36 @@ export function parseOptions(argv) {
     rate: 1000,
     connections: 8,
     named: !argv.includes('--unnamed'),
+    // PostgreSQL: tandem's version schemas for the new app (off: the new app reads the tables).
+    versionSchemas: !argv.includes('--no-version-schemas'),
     // tandem config overrides, to compare settings (e.g. '{"backfill":{"targetBatchMs":40}}'); defaults otherwise.
     tandemConfig: value('--tandem-config') ? JSON.parse(value('--tandem-config')) : undefined,
-    beforeMs: quick ? 1500 : 4000,
-    afterMs: quick ? 400 : 1000,
+    beforeMs: quick ? 1000 : 4000,
+    afterMs: quick ? 300 : 1000,
+    // Full runs also measure the variants below (tandem with a setting changed), for RESULTS.md.
+    variants: argv.includes('--variants') || (!quick && !argv.includes('--no-variants')),
     warmupMs: 300,
   };
+}
+
+/**
+ * tandem with one setting changed, next to its defaults: what each default costs and buys.
+ * MariaDB without the redo-log throttle (backfill speed against app latency); PostgreSQL without
+ * version schemas (the named-prepared-statement errors they prevent).
+ */
+const VARIANTS = [
+  { tool: 'tandem, no redo throttle', kinds: ['mysql'], applies: (scenario) => Boolean(scenario.bound), options: { tandemConfig: { backfill: { redoThrottlePercent: 100 } } } },
+  { tool: 'tandem, no version schemas', kinds: ['postgres'], applies: (scenario) => scenario.name === 'type-change', options: { versionSchemas: false } },
+];
+
+/** The tools to run for one scenario and database: [label, options]. */
+function toolsFor(scenario, kind, options) {
+  const tools = options.tools.map((tool) => [tool, options]);
+  if (!options.variants || !options.tools.includes('tandem')) return tools;
+  for (const variant of VARIANTS) {
+    if (variant.kinds.includes(kind) && variant.applies(scenario)) tools.push([variant.tool, { ...options, ...variant.options, tandemConfig: { ...options.tandemConfig, ...variant.options.tandemConfig } }]);
+  }
+  return tools;
 }
 
 const medianOf = (values) => {
@@ -41,6 +65,8 @@ const medianOf = (values) => {
   const mid = Math.floor(present.length / 2);
   return present.length % 2 ? present[mid] : (present[mid - 1] + present[mid]) / 2;
 };
+
+const ratioOf = (runs, bound) => medianOf(runs.map((r) => (r.backfill_rows_per_s && r[bound] ? r.backfill_rows_per_s / r[bound] : null)));
 
 /** Medians over the repeats; errors and mismatches are the worst repeat's (they must be 0 every time). */
 function summarize(runs) {
@@ -62,7 +88,10 @@ function summarize(runs) {
     wall_ms: m('wall_ms'),
     backfill_rows_per_s: m('backfill_rows_per_s'),
     bound_rows_per_s: m('bound_rows_per_s'),
-    backfill_ratio: first.bound_rows_per_s ? medianOf(runs.map((r) => (r.backfill_rows_per_s && r.bound_rows_per_s ? r.backfill_rows_per_s / r.bound_rows_per_s : null))) : null,
+    bound_plain_rows_per_s: m('bound_plain_rows_per_s'),
+    // Ratios per run (bound and backfill measured in the same run), then the median.
+    backfill_ratio: ratioOf(runs, 'bound_rows_per_s'),
+    backfill_plain_ratio: ratioOf(runs, 'bound_plain_rows_per_s'),
     size_ratio: m('size_ratio'),
     loadavg: m('loadavg'),
     retries: m('retries'),
@@ -78,7 +107,7 @@ function summarize(runs) {
 const fmt = (v, digits = 1) => (v === null || v === undefined ? '–' : typeof v === 'number' ? v.toFixed(digits) : String(v));
 
 export function table(scenarios) {
-  const header = ['db', 'scenario', 'tool', 'errors', 'p99 before', 'p99 during', 'worst phase p99', 'max ms', 'wall ms', 'backfill/bound', 'size ×'];
+  const header = ['db', 'scenario', 'tool', 'errors', 'p99 before', 'p99 during', 'worst phase p99', 'max ms', 'wall ms', 'backfill/bound', 'vs no trigger', 'size ×'];
   const rows = scenarios.map((s) => [
     s.db,
     s.name,
@@ -90,6 +119,7 @@ export function table(scenarios) {
     fmt(s.max_ms),
     fmt(s.wall_ms, 0),
     s.backfill_ratio !== null ? `${(s.backfill_ratio * 100).toFixed(0)} %` : '–',
+    s.backfill_plain_ratio !== null ? `${(s.backfill_plain_ratio * 100).toFixed(0)} %` : '–',
     fmt(s.size_ratio, 2),
   ]);
   return { header, rows };
@@ -104,12 +134,12 @@ export async function runLive(argv) {
   try {
     for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
       for (const kind of kinds) {
-        for (const tool of options.tools) {
+        for (const [tool, toolOptions] of toolsFor(scenario, kind, options)) {
           const runs = [];
           for (let i = 0; i < options.repeats; i++) {
-            const result = await runOnce(kind, scenario, tool, options);
+            const result = await runOnce(kind, scenario, tool, toolOptions);
             runs.push(result);
-            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)})\n`);
+            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)})\n`);
           }
           summaries.push(summarize(runs));
         }
@@ -121,7 +151,7 @@ export async function runLive(argv) {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const svgs = [];
   for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
-    const panels = summaries.filter((s) => s.name === scenario.name);
+    const panels = summaries.filter((s) => s.name === scenario.name && (s.tool === 'naive' || s.tool === 'tandem'));
     if (!panels.length) continue;
     const file = `${scenario.name}.svg`;
     fs.writeFileSync(path.join(RESULTS_DIR, file), scenarioSvg(scenario, panels));

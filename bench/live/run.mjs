@@ -64,7 +64,7 @@ export async function dropDatabase(kind, name) {
   }
 }
 
-/** The app's tables, N rows, and a copy `items_bound` for the unbatched-UPDATE bound. */
+/** The app's tables, N rows, and two copies (`items_bound`, `items_bound_shim`) for the unbatched-UPDATE bounds. */
 async function seed(kind, db, rows, withBoundCopy) {
   if (kind === 'postgres') {
     await db.query('CREATE TABLE accounts (id integer PRIMARY KEY)');
@@ -72,9 +72,11 @@ async function seed(kind, db, rows, withBoundCopy) {
     await db.query('CREATE TABLE items (id serial PRIMARY KEY, account_id integer NOT NULL, amount integer NOT NULL, note text, created_at timestamptz NOT NULL DEFAULT now())');
     await db.query(`INSERT INTO items (account_id, amount, note) SELECT 1 + g % 1000, g % 100000, 'n' || (g % 100000) FROM generate_series(1, ${rows}) g`);
     if (withBoundCopy) {
-      await db.query('CREATE TABLE items_bound AS SELECT * FROM items');
-      await db.query('ALTER TABLE items_bound ADD PRIMARY KEY (id)');
-      await db.query('VACUUM ANALYZE items_bound');
+      for (const copy of BOUND_TABLES) {
+        await db.query(`CREATE TABLE ${copy} (LIKE items INCLUDING ALL)`);
+        await db.query(`INSERT INTO ${copy} SELECT * FROM items`);
+        await db.query(`VACUUM ANALYZE ${copy}`);
+      }
     }
     await db.query('VACUUM ANALYZE items');
     await db.query('VACUUM ANALYZE accounts');
@@ -85,11 +87,32 @@ async function seed(kind, db, rows, withBoundCopy) {
   await db.query('CREATE TABLE items (id INT AUTO_INCREMENT PRIMARY KEY, account_id INT NOT NULL, amount INT NOT NULL, note VARCHAR(100), created_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB');
   await db.query(`INSERT INTO items (account_id, amount, note) SELECT 1 + seq % 1000, seq % 100000, CONCAT('n', seq % 100000) FROM seq_1_to_${rows}`);
   if (withBoundCopy) {
-    await db.query('CREATE TABLE items_bound LIKE items');
-    await db.query('INSERT INTO items_bound SELECT * FROM items');
-    await db.query('ANALYZE TABLE items_bound');
+    for (const copy of BOUND_TABLES) {
+      await db.query(`CREATE TABLE ${copy} LIKE items`);
+      await db.query(`INSERT INTO ${copy} SELECT * FROM items`);
+      await db.query(`ANALYZE TABLE ${copy}`);
+    }
   }
   await db.query('ANALYZE TABLE items');
+}
+
+const BOUND_TABLES = ['items_bound', 'items_bound_shim'];
+
+async function columnNames(kind, db, table) {
+  const rows = await db.query(
+    kind === 'postgres'
+      ? `SELECT column_name AS c FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '${table}'`
+      : `SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${table}'`,
+  );
+  return rows.map((row) => row.c);
+}
+
+/** One timed statement: rows per second over `rows`. */
+async function timedUpdate(db, sql, rows) {
+  const started = now();
+  await db.query(sql);
+  const ms = now() - started;
+  return { started, ms, perSecond: Math.round(rows / (ms / 1000)) };
 }
 
 async function tableBytes(kind, db) {
@@ -122,7 +145,7 @@ function startLoad(kind, url, scenario, options, out) {
   };
   return {
     ready: () => next('ready'),
-    deploy: () => child.send({ type: 'app', version: 'new' }),
+    deploy: (setup) => child.send({ type: 'app', version: 'new', ...(setup ? { setup } : {}) }),
     stop: async () => {
       child.send({ type: 'stop' });
       await next('done');
@@ -132,6 +155,32 @@ function startLoad(kind, url, scenario, options, out) {
     },
     kill: () => child.kill(),
   };
+}
+
+/**
+ * Start every run from a quiet server: the setup (seeding, copying a template) leaves dirty pages
+ * and log behind that the server would otherwise write out during the measured run. PostgreSQL: a
+ * CHECKPOINT. MariaDB: flush dirty pages (innodb_max_dirty_pages_pct = 0 for a moment, then back)
+ * until fewer than 1 % are dirty and the checkpoint age is small. The settings are the server's
+ * own otherwise.
+ */
+async function settleServer(kind, db) {
+  if (kind === 'postgres') {
+    await db.query('CHECKPOINT');
+    return;
+  }
+  const [{ Value: saved }] = await db.query(`SHOW GLOBAL VARIABLES LIKE 'innodb_max_dirty_pages_pct'`);
+  await db.query('SET GLOBAL innodb_max_dirty_pages_pct = 0');
+  try {
+    const deadline = now() + 60_000;
+    while (now() < deadline) {
+      const status = Object.fromEntries((await db.query(`SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_buffer_pool_pages_total', 'Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')`)).map((r) => [r.Variable_name, Number(r.Value)]));
+      if (status.Innodb_buffer_pool_pages_dirty < status.Innodb_buffer_pool_pages_total / 100 && status.Innodb_checkpoint_age < status.Innodb_checkpoint_max_age / 10) break;
+      await sleep(200);
+    }
+  } finally {
+    await db.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${Number(saved)}`);
+  }
 }
 
 /** Hold a plain read transaction on `items` (the long-transaction scenario). */
@@ -173,7 +222,10 @@ async function preparedDatabase(kind, name, rows) {
   const admin = await sqlClient(kind, SERVERS[kind]);
   try {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    // FILE_COPY (15+): the default WAL_LOG strategy writes the whole copy into the WAL, and the
+    // checkpoints it brings on would land in the measured run.
+    const fileCopy = Number((await admin.query('SHOW server_version_num'))[0].server_version_num) >= 150000 ? ' STRATEGY = FILE_COPY' : '';
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}${fileCopy}`);
   } finally {
     await admin.close();
   }
@@ -198,25 +250,28 @@ export async function runOnce(kind, scenario, tool, options) {
   let tandem = null;
   let migrationDir = null;
   try {
-    const measureBound = tool === 'tandem' && scenario.bound;
+    const measureBound = tool !== 'naive' && scenario.bound;
     if (!seeded) await seed(kind, db, options.rows, measureBound);
-    else if (!measureBound) await db.query('DROP TABLE items_bound');
+    else if (!measureBound) for (const copy of BOUND_TABLES) await db.query(`DROP TABLE ${copy}`);
     const sizeBefore = await tableBytes(kind, db);
-    if (tool === 'tandem') {
+    if (tool !== 'naive') {
       migrationDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-bench-'));
       fs.writeFileSync(path.join(migrationDir, '20260101000000_bench.json'), JSON.stringify({ operations: scenario.operations }, null, 2));
     }
     const progress = [];
     const reporter = {
       info: () => undefined,
-      warn: () => undefined,
+      warn: (message) => (result.warnings ??= []).push(message),
       phaseStarted: () => undefined,
       phaseFinished: () => undefined,
       retry: () => result.retries = (result.retries ?? 0) + 1,
       progress: (snapshot) => progress.push(snapshot),
     };
-    if (tool === 'tandem') tandem = await connect({ url, dir: migrationDir, reporter, ...(options.tandemConfig ? { config: options.tandemConfig } : {}) });
+    // PostgreSQL: version schemas, so the new app's named prepared statements never see a row type change.
+    const config = { ...(kind === 'postgres' && options.versionSchemas ? { versionSchemas: true } : {}), ...options.tandemConfig };
+    if (tool !== 'naive') tandem = await connect({ url, dir: migrationDir, reporter, config });
 
+    await settleServer(kind, db);
     load = startLoad(kind, url, scenario, options, path.join(os.tmpdir(), `tandem-bench-samples-${process.pid}.json`));
     const { at: loadStarted } = await load.ready();
     await sleep(options.beforeMs);
@@ -245,7 +300,8 @@ export async function runOnce(kind, scenario, tool, options) {
       try {
         await phase('expand', () => tandem.expand());
         await phase('backfill', () => tandem.backfill());
-        load.deploy();
+        // The new app connects to the version schema of the migration (PostgreSQL, versionSchemas).
+        load.deploy((await tandem.versionSchema())?.searchPath);
         marks.push({ label: 'deploy', at: now() });
         await phase('contract', () => tandem.contract());
       } catch (error) {
@@ -260,13 +316,25 @@ export async function runOnce(kind, scenario, tool, options) {
     await sleep(options.afterMs);
 
     if (measureBound) {
-      const [setup, update] = scenario.bound[kind];
-      await db.query(setup);
-      const started = now();
-      await db.query(update);
-      const ms = now() - started;
-      result.bound_rows_per_s = Math.round(options.rows / (ms / 1000));
-      marks.push({ label: 'bound UPDATE', at: started }, { label: 'bound end', at: started + ms });
+      const fill = (table, column) => scenario.bound.update.replaceAll('{table}', table).replaceAll('{column}', column);
+      // Plain: the new column added by hand, no trigger.
+      const column = scenario.bound.column[kind];
+      await db.query(`ALTER TABLE items_bound ADD COLUMN ${column}`);
+      const plain = await timedUpdate(db, fill('items_bound', column.split(' ')[0]), options.rows);
+      result.bound_plain_rows_per_s = plain.perSecond;
+      marks.push({ label: 'bound UPDATE', at: plain.started }, { label: 'bound end', at: plain.started + plain.ms });
+      // With the shim: tandem's expand of the same operations on the other copy, then the same UPDATE
+      // as the backfill runs it (the backfill role, which the shim leaves alone).
+      const before = await columnNames(kind, db, 'items_bound_shim');
+      const operations = JSON.parse(JSON.stringify(scenario.operations).replaceAll('"table":"items"', '"table":"items_bound_shim"'));
+      fs.writeFileSync(path.join(migrationDir, '20260102000000_bound.json'), JSON.stringify({ operations }, null, 2));
+      await tandem.expand();
+      const added = (await columnNames(kind, db, 'items_bound_shim')).filter((c) => !before.includes(c));
+      if (added.length !== 1) throw new Error(`expected expand to add one column to items_bound_shim, found ${added.join(', ') || 'none'}`);
+      await db.query(kind === 'postgres' ? `SET tandem.role = 'backfill'` : `SET @tandem_role = 'backfill'`);
+      const shim = await timedUpdate(db, fill('items_bound_shim', added[0]), options.rows);
+      result.bound_rows_per_s = shim.perSecond;
+      marks.push({ label: 'bound (shim) UPDATE', at: shim.started }, { label: 'bound (shim) end', at: shim.started + shim.ms });
       await sleep(Math.min(options.afterMs, 300));
     }
     const samples = await load.stop();
@@ -296,6 +364,7 @@ export async function runOnce(kind, scenario, tool, options) {
     result.backfill_rows = rowsDone;
     result.backfill_rows_per_s = backfill && rowsDone > 0 ? Math.round(rowsDone / ((backfill.end - backfill.start) / 1000)) : null;
     result.bound_rows_per_s ??= null;
+    result.bound_plain_rows_per_s ??= null;
     const sizeAfter = await tableBytes(kind, db);
     result.size_ratio = sizeBefore ? round(sizeAfter / sizeBefore, 2) : null;
     const mismatches = await db.query(scenario.check[kind]).catch(() => [{ n: -1 }]);

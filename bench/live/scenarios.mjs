@@ -4,6 +4,12 @@
 // `amount` and `<note>` together and inserts rows. Every write keeps `<note> = 'n' || amount`, so a
 // scenario's `check` query can count rows where a write was lost or a shim copied a wrong value.
 //
+// The backfill's bound (scenarios with a backfill): the backfill's own UPDATE as one unbatched
+// statement on a copy of the table, measured in the same run, twice: on `items_bound`, a plain
+// copy with the new column added by hand, and on `items_bound_shim`, where tandem's expand of the
+// same operations put the new column and its shim in place (run as the backfill runs, with the
+// backfill role). `{table}` and `{column}` are filled in.
+//
 // App versions: `old` runs until the deploy, `new` after it. tandem deploys between backfill and
 // contract (both versions work in S1/S2); the naive run deploys right after its DDL.
 
@@ -27,7 +33,7 @@ export const SCENARIOS = [
     operations: [{ alterColumn: { table: 'items', column: 'amount', type: 'bigint' } }],
     check: noteCheck('note'),
     after: { postgres: `SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'amount'`, mysql: `SELECT DATA_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'amount'`, expect: 'bigint' },
-    bound: { postgres: ['ALTER TABLE items_bound ADD COLUMN amount_new bigint', 'UPDATE items_bound SET amount_new = amount WHERE amount_new IS NULL'], mysql: ['ALTER TABLE items_bound ADD COLUMN amount_new BIGINT NULL', 'UPDATE items_bound SET amount_new = amount WHERE amount_new IS NULL'] },
+    bound: { column: { postgres: 'amount_new bigint', mysql: 'amount_new BIGINT NULL' }, update: 'UPDATE {table} SET {column} = amount WHERE {column} IS NULL' },
   },
   {
     name: 'rename-column',
@@ -39,7 +45,7 @@ export const SCENARIOS = [
     },
     operations: [{ renameColumn: { table: 'items', from: 'note', to: 'memo' } }],
     check: noteCheck('memo'),
-    bound: { postgres: ['ALTER TABLE items_bound ADD COLUMN memo text', 'UPDATE items_bound SET memo = note WHERE memo IS NULL AND note IS NOT NULL'], mysql: ['ALTER TABLE items_bound ADD COLUMN memo VARCHAR(100) NULL', 'UPDATE items_bound SET memo = note WHERE memo IS NULL AND note IS NOT NULL'] },
+    bound: { column: { postgres: 'memo text', mysql: 'memo VARCHAR(100) NULL' }, update: 'UPDATE {table} SET {column} = note WHERE {column} IS NULL AND note IS NOT NULL' },
   },
   {
     name: 'add-not-null-column',
@@ -54,7 +60,7 @@ export const SCENARIOS = [
       postgres: `SELECT count(*) AS n FROM items WHERE priority IS DISTINCT FROM account_id % 10 OR note IS DISTINCT FROM 'n' || amount`,
       mysql: `SELECT count(*) AS n FROM items WHERE NOT (priority <=> account_id % 10) OR NOT (note <=> CONCAT('n', amount))`,
     },
-    bound: { postgres: ['ALTER TABLE items_bound ADD COLUMN priority integer', 'UPDATE items_bound SET priority = (account_id % 10) WHERE priority IS NULL'], mysql: ['ALTER TABLE items_bound ADD COLUMN priority INT NULL', 'UPDATE items_bound SET priority = (account_id % 10) WHERE priority IS NULL'] },
+    bound: { column: { postgres: 'priority integer', mysql: 'priority INT NULL' }, update: 'UPDATE {table} SET {column} = (account_id % 10) WHERE {column} IS NULL' },
   },
   {
     name: 'create-index',
