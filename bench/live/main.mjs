@@ -31,8 +31,8 @@ export function parseOptions(argv) {
     versionSchemas: !argv.includes('--no-version-schemas'),
     // tandem config overrides, to compare settings (e.g. '{"backfill":{"targetBatchMs":40}}'); defaults otherwise.
     tandemConfig: value('--tandem-config') ? JSON.parse(value('--tandem-config')) : undefined,
-    beforeMs: quick ? 1000 : 4000,
-    afterMs: quick ? 300 : 1000,
+    beforeMs: quick ? 1000 : 3000,
+    afterMs: quick ? 300 : 800,
     // Full runs also measure the variants below (tandem with a setting changed), for RESULTS.md.
     variants: argv.includes('--variants') || (!quick && !argv.includes('--no-variants')),
     warmupMs: 300,
