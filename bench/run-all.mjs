@@ -63,7 +63,7 @@ function resultsMarkdown(latest, summaries, svgs, side, versions) {
   md.push(`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`);
   for (const row of rows) md.push(`| ${row.join(' | ')} |`);
   md.push('');
-  md.push('Rows named "tandem, …" are tandem with one setting changed, run in the same session: what each default buys and costs (they are not drawn in the pictures).', '');
+  if (latest.options.variants) md.push('Rows named "tandem, …" are tandem with one setting changed (`npm run bench -- --variants`), run in the same session: what each default buys and costs (they are not drawn in the pictures).', '');
   md.push('Backfill against the bounds. With the shim in place, PostgreSQL locks every row before its BEFORE UPDATE row trigger, even one whose WHEN clause skips the backfill\'s rows (more WAL), and MariaDB runs the trigger body for every row: the same UPDATE is 10–30 % slower than on a table without triggers (the "vs no trigger" column), whoever runs it. tandem\'s batches are kept short (`targetBatchMs`, default 50 ms) because an app write to a row the current batch updated waits until the batch commits; results/latest.json splits each phase\'s worst request into reads (which never wait for row locks) and updates.', '');
   md.push(...mariadbRedoSection(latest));
   for (const svg of svgs) md.push(`### ${svg.scenario}: ${svg.title}`, '', `![${svg.scenario}](results/${svg.file})`, '');
