@@ -128,6 +128,7 @@ export function table(scenarios) {
 export async function runLive(argv) {
   const options = parseOptions(argv);
   const started = new Date();
+  const loadavgStart = os.loadavg();
   const summaries = [];
   const kinds = options.dbs;
   process.once('SIGINT', () => dropTemplates().finally(() => process.exit(130)));
@@ -157,7 +158,7 @@ export async function runLive(argv) {
     fs.writeFileSync(path.join(RESULTS_DIR, file), scenarioSvg(scenario, panels));
     svgs.push({ scenario: scenario.name, title: scenario.title, file });
   }
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg_start: os.loadavg() };
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg_start: loadavgStart };
   const latest = {
     date: started.toISOString(),
     quick: options.quick,

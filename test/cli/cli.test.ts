@@ -430,7 +430,9 @@ describe('two runners at once', () => {
     db = await createTestDatabase('postgres', 'cli_two_runners');
     if (!db || db.kind !== 'postgres') return ctx.skip('needs a PostgreSQL server');
     const dir = workdir();
-    dir.write(ID, '-- tandem:expand\nCREATE TABLE slow_t (id INT);\nSELECT pg_sleep(3);\n');
+    // Long enough that the second CLI (a new node process, slow to start on a busy CI machine) asks
+    // for the lock while the first still holds it.
+    dir.write(ID, '-- tandem:expand\nCREATE TABLE slow_t (id INT);\nSELECT pg_sleep(10);\n');
 
     const first = start(['--url', db.url, 'expand'], dir.cwd);
     const firstDone = finish(first);
