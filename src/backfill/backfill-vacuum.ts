@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { createKnex } from '../db/connect.js';
 import { redactSecrets } from '../db/url.js';
-import type { Session } from '../db/session.js';
+import { serverMajorVersion, type Session } from '../db/session.js';
 
 /**
  * PostgreSQL writes every updated row anew, and autovacuum lags far behind a backfill: left alone,
@@ -38,13 +38,12 @@ export class BackfillVacuum {
     const postgres = session.adapter.dialect === 'postgres';
     this.every = postgres ? Math.max(1_000, minBatchSize, Math.round((rowsTotal ?? 0) / 40)) : Infinity;
     this.interval = session.target.driver === 'pg' ? Math.max(500, Math.round(this.every / 2)) : this.every;
-    const major = Number(/(\d+)\./.exec(session.serverVersion)?.[1] ?? 0);
     // INDEX_CLEANUP ON (12+; older versions always clean): without it every old row version leaves a
     // dead 4-byte line pointer that no later row can reuse — about 6 % more table on a narrow row.
     // AUTO (the default since 14) may skip that when the dead rows sit on few pages, as they do here.
     // TRUNCATE false: giving back empty pages at the end of the table takes ACCESS EXCLUSIVE, which
     // would stall the app; the backfill refills them anyway.
-    this.sql = `VACUUM ${major >= 12 ? '(INDEX_CLEANUP ON, TRUNCATE false) ' : ''}${tableSql}`;
+    this.sql = `VACUUM ${serverMajorVersion(session) >= 12 ? '(INDEX_CLEANUP ON, TRUNCATE false) ' : ''}${tableSql}`;
     this.stopped = !postgres;
   }
 

@@ -26,6 +26,11 @@ export function isMariadb(session: Pick<Session, 'serverVersion'>): boolean {
   return /mariadb/i.test(session.serverVersion);
 }
 
+/** The server's major version ("15.20 (Debian …)" → 15), 0 when the version string has no number. */
+export function serverMajorVersion(session: Pick<Session, 'serverVersion'>): number {
+  return Number(/\d+/.exec(session.serverVersion)?.[0] ?? 0);
+}
+
 export function describeActor(): string {
   let user = 'unknown';
   try {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { literalSql } from '../db/raw-sql.js';
-import type { Session } from '../db/session.js';
+import { serverMajorVersion, type Session } from '../db/session.js';
 import { UsageError } from '../errors/tandem-error.js';
 import type { ViewAdjustment } from '../operations/types.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
@@ -153,7 +153,7 @@ async function createView(trx: Knex.Transaction, session: Session, schema: strin
   const target = `${q(schema)}.${q(view.name)}`;
   const list = view.columns.map((c) => (c.source === c.name ? q(c.name) : `${q(c.source)} AS ${q(c.name)}`)).join(', ');
   // security_invoker (PostgreSQL 15+): the app's own privileges and row-level security apply, not tandem's.
-  const options = majorVersion(session) >= 15 ? ' WITH (security_invoker = true)' : '';
+  const options = serverMajorVersion(session) >= 15 ? ' WITH (security_invoker = true)' : '';
   await run(trx, `CREATE VIEW ${target}${options} AS SELECT ${list} FROM ${q(baseSchema)}.${q(view.table)}`);
   await run(trx, `COMMENT ON VIEW ${target} IS ${stringLiteral(viewComment(view))}`);
   const byGrantee = new Map<string | null, string[]>();
@@ -238,8 +238,4 @@ async function run(db: Db, sql: string): Promise<void> {
 
 function stringLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
-}
-
-function majorVersion(session: Session): number {
-  return Number.parseInt(session.serverVersion, 10) || 0;
 }
