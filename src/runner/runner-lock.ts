@@ -3,7 +3,7 @@ import { RefusedError } from '../errors/tandem-error.js';
 import type { Session } from '../db/session.js';
 import { releasePgliteLock, tryPgliteLock } from '../db/pglite-lock.js';
 import type { Ledger } from './ledger.js';
-import type { RawQuery } from '../db/connect.js';
+import { isConnectionLost, type RawQuery } from '../db/connect.js';
 
 /**
  * One runner at a time per database. PostgreSQL: a session advisory lock; MySQL/MariaDB: GET_LOCK
@@ -26,14 +26,33 @@ export interface LockOptions {
   onWaiting?: (holder: string) => void;
 }
 
+/** Connection drops survived while taking the lock (each starts the acquisition over on a new connection). */
+const LOCK_RECONNECTS = 10;
+
 export async function acquireRunnerLock(session: Session, ledger: Ledger, options: LockOptions): Promise<RunnerLock> {
   // PGlite: the data-directory lock was taken before the database was opened (openTarget).
   if (session.target.driver === 'pglite') {
     await ledger.ensure();
     return { release: async () => undefined };
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // After a drop, the dead session may hold the lock a moment longer (MariaDB ends a killed
+      // thread at its next check): wait for it as a reconnect does, whatever --wait says.
+      return await acquireOnce(session, ledger, options, attempt === 1 ? 0 : RETAKE_WAIT_MS);
+    } catch (error) {
+      if (!isConnectionLost(error) || attempt > LOCK_RECONNECTS) throw error;
+      // The lock, if this attempt got it, died with the session. Start over on a fresh connection
+      // without the re-take hook: taking it twice on one session would stack it (both servers count).
+      if (session.connection) session.connection.afterReconnect = undefined;
+      session.connection?.markLost?.();
+    }
+  }
+}
+
+async function acquireOnce(session: Session, ledger: Ledger, options: LockOptions, minWaitMs: number): Promise<RunnerLock> {
   const name = await lockName(session);
-  const deadline = Date.now() + options.waitSeconds * 1000;
+  const deadline = Date.now() + Math.max(options.waitSeconds * 1000, minWaitMs);
   let told = false;
   for (;;) {
     if (await tryLock(session, name)) break;

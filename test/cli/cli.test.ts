@@ -430,9 +430,11 @@ describe('two runners at once', () => {
     db = await createTestDatabase('postgres', 'cli_two_runners');
     if (!db || db.kind !== 'postgres') return ctx.skip('needs a PostgreSQL server');
     const dir = workdir();
-    // Long enough that the second CLI (a new node process, slow to start on a busy CI machine) asks
-    // for the lock while the first still holds it.
-    dir.write(ID, '-- tandem:expand\nCREATE TABLE slow_t (id INT);\nSELECT pg_sleep(10);\n');
+    // The first runner holds the lock until the test opens the gate (a row in `gate`), however slow
+    // the second CLI (a new node process on a busy CI machine) is to start. Each statement of the
+    // loop sees rows committed since (READ COMMITTED); it gives up after 120 s.
+    await query(db, 'CREATE TABLE gate (open INT)');
+    dir.write(ID, "-- tandem:expand\nCREATE TABLE slow_t (id INT);\nDO $$ BEGIN FOR i IN 1..2400 LOOP EXIT WHEN EXISTS (SELECT 1 FROM gate); PERFORM pg_sleep(0.05); END LOOP; END $$;\n");
 
     const first = start(['--url', db.url, 'expand'], dir.cwd);
     const firstDone = finish(first);
@@ -449,6 +451,7 @@ describe('two runners at once', () => {
     expect(second.stderr).toContain(`pid ${first.pid}`);
     expect(second.stderr).toContain('--wait');
 
+    await query(db, 'INSERT INTO gate VALUES (1)');
     const firstResult = await firstDone;
     expect(firstResult.code).toBe(0);
     expect(firstResult.stdout).toContain('expanded 1 migration');

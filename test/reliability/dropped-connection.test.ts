@@ -170,6 +170,44 @@ describe.each(['postgres', 'mysql'] as const)('dropped connections on %s', (kind
     await app.destroy();
   }, 120_000);
 
+  it('a session killed while taking the runner lock (recording itself in the ledger) starts over on a new connection: the phase runs once, the lock is not left stacked', async (ctx) => {
+    const env = await setup(ctx);
+    if (!env) return;
+    const { db, app } = env;
+    const dir = migrationsDir({ '20260705000000_one.sql': '-- tandem:expand\nCREATE TABLE one_t (id int PRIMARY KEY);\n' });
+    const tandem = await connect({ url: db.url, dir, config: { waitSeconds: 30 } });
+    const holder = await app.transaction();
+    try {
+      await tandem.expand(); // the ledger and its runners row exist from here on
+      writeFileSync(join(dir, '20260705000001_two.sql'), '-- tandem:expand\nCREATE TABLE two_t (id int PRIMARY KEY);\n');
+      // Hold the runners row, so tandem, having taken the lock, waits in its ledger write: a kill lands mid-query.
+      await holder.raw(kind === 'postgres' ? 'LOCK TABLE tandem.runners IN EXCLUSIVE MODE' : 'SELECT * FROM tandem_runners FOR UPDATE');
+      const expand = tandem.expand();
+      const first = await killWhenRunning(app, db, 'insert into');
+      // The new connection takes the lock again and waits at the same write; then let it through.
+      const deadline = Date.now() + 20_000;
+      while (!(await tandemSessions(app, db, 'insert into')).some((id) => id !== first)) {
+        if (Date.now() > deadline) throw new Error('tandem did not start over after the kill');
+        await sleep(50);
+      }
+      await holder.commit();
+      const summary = await expand;
+      expect(summary.ran).toEqual(['20260705000001_two']);
+      const events = rowsOf<{ phase: string; outcome: string }>(await app.raw(`SELECT phase, outcome FROM ${ledgerTable('events')} ORDER BY id`));
+      expect(events).toEqual([
+        { phase: 'expand', outcome: 'succeeded' },
+        { phase: 'expand', outcome: 'succeeded' },
+      ]);
+      // Released once and free while tandem's new session is still open: a lock taken twice on it would stay held.
+      const taken = rowsOf<{ ok: unknown }>(await app.raw(kind === 'postgres' ? 'SELECT pg_try_advisory_lock(1952542308, 1) AS ok' : "SELECT GET_LOCK(CONCAT('tandem:', DATABASE()), 0) AS ok"))[0]!.ok;
+      expect(taken === true || Number(taken) === 1).toBe(true);
+    } finally {
+      await holder.rollback().catch(() => undefined);
+      await tandem.close();
+      await app.destroy();
+    }
+  }, 120_000);
+
   it('a session killed during CREATE INDEX CONCURRENTLY leaves no INVALID index: the build runs again on the new session', async (ctx) => {
     if (kind !== 'postgres') return ctx.skip('PostgreSQL only');
     const env = await setup(ctx);
