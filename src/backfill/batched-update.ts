@@ -18,6 +18,8 @@ export interface BackfillSnapshot {
   batchSize: number;
   rowsPerSecond: number;
   etaSeconds: number | null;
+  /** Time this run spent pausing for the MariaDB redo log (redo-throttle.ts); 0 elsewhere. */
+  throttledMs: number;
   done: boolean;
 }
 
@@ -117,6 +119,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   }
 
   let batchSize = Math.min(backfill.maxBatchSize, Math.max(backfill.minBatchSize, progress.batchSize ?? backfill.initialBatchSize));
+  const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
   const startedAt = Date.now();
   const rowsAtStart = progress.rowsDone;
   const report = (): void => {
@@ -132,12 +135,12 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize,
       rowsPerSecond: rate,
       etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
+      throttledMs: throttle.waitedMs,
       done: progress!.done,
     });
   };
 
   const vacuum = new BackfillVacuum(session, tableRef, progress.rowsTotal, backfill.minBatchSize, options.onNotice);
-  const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
   // A batch commits together with its saved progress, so a server crash that loses an asynchronously
   // committed batch loses its progress record with it, and the resumed walk runs that batch again:
   // still exactly once. Any later synchronous commit (the phase's ledger record, an app write) first
@@ -151,6 +154,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   const settings = [...adapter.transactionSetup(session.config), ...adapter.backfillRole, ...batchSetup];
   const settingCalls = session.target.driver === 'pg' && settings.length > 1 ? [settings.join('; ')] : settings;
   const alreadyDone = progress.done;
+  let lastBatchMs = 0; // the first batch waits at most MIN_WAIT_MS for the redo log
   try {
     while (!progress.done) {
       const lower = progress.lastKey;
@@ -168,7 +172,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const range = rangeCondition(adapter, qualifiedKeys, integerKeys, lower && bindable(lower), bindable(upper));
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
-      await throttle.beforeBatch();
+      await throttle.beforeBatch(lastBatchMs);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
       const updated = await retrying(() =>
@@ -184,7 +188,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       progress = updated;
       faultPoint('batch-after-commit');
       for (const statement of adapter.backfillRoleReset) await db.raw(statement);
-      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, Date.now() - batchStarted, backfill));
+      lastBatchMs = Date.now() - batchStarted;
+      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, backfill));
       await vacuum.rowsUpdated(updated.rowsDone - rowsBeforeBatch);
 
       if (!next) {

@@ -14,6 +14,12 @@ import { isMariadb } from '../db/session.js';
  * MySQL has no such status variables (its redo log is sized by innodb_redo_log_capacity and read
  * from INNODB_METRICS): not throttled there. PostgreSQL does not make writers wait for checkpoints.
  */
+/** A pause is at most this many times the last batch's time… */
+const PAUSE_PER_BATCH = 5;
+/** …and between these bounds. */
+const MIN_WAIT_MS = 20;
+const MAX_WAIT_MS = 2_000;
+
 export class RedoThrottle {
   private enabled: boolean;
   /** Time spent waiting, for the progress report. */
@@ -29,11 +35,14 @@ export class RedoThrottle {
   }
 
   /**
-   * Wait until the redo log has room; returns at once when it has. At most `maxWaitMs` per batch:
-   * on a server whose log stays full for other reasons the backfill still moves, a batch at a time.
+   * Wait until the redo log has room; returns at once when it has. At most `PAUSE_PER_BATCH` times
+   * the last batch's own time (and never over 2 s): a backfill slows to at worst a sixth of its
+   * pace, and on a server whose log stays full for other reasons (other writers, a slow disk) it
+   * still moves steadily instead of waiting seconds per batch.
    */
-  async beforeBatch(maxWaitMs = 2_000): Promise<void> {
+  async beforeBatch(lastBatchMs: number): Promise<void> {
     if (!this.enabled) return;
+    const maxWaitMs = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, PAUSE_PER_BATCH * lastBatchMs));
     const started = Date.now();
     for (;;) {
       const fill = await this.fill();

@@ -481,8 +481,14 @@ describe('backfill redo-log throttle on mysql', () => {
       await sql.raw('CREATE TABLE pings (id int PRIMARY KEY, payload varchar(200))');
       await sql.raw(`INSERT INTO pings SELECT seq, REPEAT('x', 200) FROM seq_1_to_${TOTAL}`);
       await tandem.expand();
+      const started = Date.now();
       await tandem.backfill();
+      const wallMs = Date.now() - started;
       expect(await hitCounts(sql, 'pings')).toEqual({ rows: TOTAL, ones: TOTAL, min: 1, max: 1 });
+      // The pauses are bounded by the batches' own time (5× each, plus a poll's overshoot), and reported.
+      const last = reporter.snapshots.at(-1)!;
+      expect(last.throttledMs).toBeGreaterThan(0);
+      expect(last.throttledMs).toBeLessThanOrEqual(5 * (wallMs - last.throttledMs) + last.batches * 40);
       const notices = reporter.messages.filter((m) => /redo log/.test(m));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/over 1 % full .*redoThrottlePercent/);
