@@ -47,7 +47,7 @@ export async function compileMigration(calls: OperationCall[], session: Session,
       throw new UsageError(`operation ${call.index} (${call.name}): ${(error as Error).message}`, { file, ...(call.line ? { line: call.line } : {}) }, 'fix the operation, or the schema it expects');
     }
     const toStatements = (list: CompiledStatement[]): Statement[] => list.map((item) => toStatement(item, call));
-    result.expand.push(...toStatements(phases.expand));
+    result.expand.push(...functionsFirst(toStatements(phases.expand), session.adapter.dialect));
     result.backfill.push(...toStatements(phases.backfill));
     result.contract.push(...toStatements(phases.contract));
     rollbacks.push(toStatements(phases.rollback));
@@ -55,6 +55,18 @@ export async function compileMigration(calls: OperationCall[], session: Session,
   }
   result.rollback = rollbacks.reverse().flat();
   return result;
+}
+
+/**
+ * PostgreSQL: an operation's shim functions are created before its ALTER TABLE. The ALTER's ACCESS
+ * EXCLUSIVE lock is held until the step commits and app queries queue behind it, so the lock is
+ * best taken as late as possible; a function body is only parsed at creation, never checked
+ * against the table, so it may come first.
+ */
+function functionsFirst(statements: Statement[], dialect: Session['adapter']['dialect']): Statement[] {
+  if (dialect !== 'postgres') return statements;
+  const isFunction = (statement: Statement) => /^\s*create\s+(or\s+replace\s+)?function\b/i.test(statement.sql);
+  return [...statements.filter(isFunction), ...statements.filter((statement) => !isFunction(statement))];
 }
 
 export function operationContext(session: Session, migrationId: string, index: number, inspect: SchemaInspector): OperationContext {

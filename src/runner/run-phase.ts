@@ -146,16 +146,25 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       } else if (step.kind === 'transaction') {
         await withLockRetry(adapter, session.config.retries, () =>
           session.db.transaction(async (trx) => {
-            for (const setup of adapter.transactionSetup(session.config)) await trx.raw(setup);
+            const settings = new TransactionSettings(session);
+            await settings.apply(trx, adapter.transactionSetup(session.config));
+            // Server PostgreSQL: the commit does not wait for the WAL flush, so the table locks taken
+            // by the step are let go without a disk wait. A server crash may take back the step and its
+            // progress record together (the rerun runs it again); the phase's completion record, a
+            // synchronous commit, flushes the WAL before tandem reports the phase done.
+            if (session.target.driver === 'pg') await settings.apply(trx, ['SET LOCAL synchronous_commit = off']);
             const after = await extras.aroundTransaction?.(trx);
+            // Recorded first: it commits with the statements or not at all, and the statements' table
+            // locks are then held one round trip less.
+            await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
             for (let index = step.from; index < step.to; index++) {
               current = statements[index];
-              if (!statements[index]!.run) for (const setup of adapter.statementSetup?.(normalizeStatement(statements[index]!.sql, dialect), session.config) ?? []) await trx.raw(setup);
-              await execute(trx, adapter, statements[index]!);
+              const statement = statements[index]!;
+              const setup = statement.run ? [] : (adapter.statementSetup?.(normalizeStatement(statement.sql, dialect), session.config) ?? []);
+              await settings.executeWith(trx, setup, statement);
               faultPoint('step-in-transaction');
             }
             await after?.();
-            await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
           }),
           onRetry,
         );
@@ -252,6 +261,40 @@ async function runSingle(session: Session, statement: Statement): Promise<void> 
   } catch (error) {
     await dropNewInvalid(session, before).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The SET LOCALs of one transaction step: each sent only when it changes a value, and on node-pg
+ * in the same round trip as the statement that needs it (a multi-statement simple query), since
+ * every round trip after a DDL's lock lengthens the time app queries wait behind it.
+ */
+class TransactionSettings {
+  private readonly current = new Map<string, string>();
+  constructor(private readonly session: Session) {}
+
+  private changed(setup: readonly string[]): string[] {
+    return setup.filter((sql) => {
+      const name = /^set\s+local\s+(\S+)/i.exec(sql)?.[1]?.toLowerCase() ?? sql;
+      if (this.current.get(name) === sql) return false;
+      this.current.set(name, sql);
+      return true;
+    });
+  }
+
+  async apply(trx: Knex.Transaction, setup: readonly string[]): Promise<void> {
+    for (const sql of this.changed(setup)) await trx.raw(sql);
+  }
+
+  async executeWith(trx: Knex.Transaction, setup: readonly string[], statement: Statement): Promise<void> {
+    const pending = this.changed(setup);
+    const together = this.session.target.driver === 'pg' && pending.length > 0 && !statement.run && statement.assertEmpty === undefined;
+    if (together) {
+      await trx.raw(`${pending.join(';\n')};\n${literalSql(statement.sql, this.session.adapter.dialect)}`);
+      return;
+    }
+    for (const sql of pending) await trx.raw(sql);
+    await execute(trx, this.session.adapter, statement);
   }
 }
 

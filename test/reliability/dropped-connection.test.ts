@@ -51,7 +51,7 @@ describe.each(['postgres', 'mysql'] as const)('dropped connections on %s', (kind
   /** Tandem's own session(s), found by the application name / the statement they run. */
   async function tandemSessions(app: Knex, db: TestDatabase, running?: string): Promise<number[]> {
     if (kind === 'postgres') {
-      const rows = rowsOf<{ pid: number }>(await app.raw(`SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name LIKE 'tandem %' ${running ? 'AND state = \'active\' AND query ILIKE ?' : ''}`, running ? [db.name, `${running}%`] : [db.name]));
+      const rows = rowsOf<{ pid: number }>(await app.raw(`SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name LIKE 'tandem %' ${running ? 'AND state = \'active\' AND query ILIKE ?' : ''}`, running ? [db.name, `%${running}%`] : [db.name]));
       return rows.map((row) => row.pid);
     }
     // MariaDB cannot name a connection: tandem's is the one that holds the runner lock (or runs the statement).
