@@ -349,13 +349,13 @@ export async function runOnce(kind, scenario, tool, options) {
     result.p50_before_ms = round(percentile(before.latency, 0.5));
     result.p99_during_ms = round(percentile(during.latency, 0.99));
     result.p50_during_ms = round(percentile(during.latency, 0.5));
-    result.max_ms = round(Math.max(0, ...during.latency));
+    result.max_ms = round(largest(during.latency));
     result.phases = phases.map((p) => {
       const s = pick(samples, p.start, p.end);
       // Reads never wait for row locks (MVCC on PostgreSQL, consistent reads on InnoDB); writes wait
       // for the backfill batch that holds their row, so the two maxima tell lock waits from stalls.
-      const maxOf = (kind) => round(Math.max(0, ...s.latency.filter((_, i) => s.kinds[i] === kind)));
-      return { label: p.label, ms: Math.round(p.end - p.start), p99_ms: round(percentile(s.latency, 0.99)), max_ms: round(Math.max(0, ...s.latency)), max_read_ms: maxOf(0), max_update_ms: maxOf(1), requests: s.latency.length };
+      const maxOf = (kind) => round(largest(s.latency.filter((_, i) => s.kinds[i] === kind)));
+      return { label: p.label, ms: Math.round(p.end - p.start), p99_ms: round(percentile(s.latency, 0.99)), max_ms: round(largest(s.latency)), max_read_ms: maxOf(0), max_update_ms: maxOf(1), requests: s.latency.length };
     });
     result.p99_phase_max_ms = Math.max(...result.phases.map((p) => p.p99_ms ?? 0));
     result.wall_ms = Math.round(migrationEnd - migrationStart);
@@ -404,6 +404,13 @@ const round = (value, digits = 2) => (value === null || value === undefined || N
  * What the SVG needs, small: per 20 ms bucket the median and the worst latency (ms) and the errors;
  * times in ms from the load start.
  */
+/** The largest value, or 0: a loop, since spreading a long run's samples into Math.max overflows the stack. */
+function largest(values) {
+  let max = 0;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}
+
 function trace(samples, origin, phases, marks) {
   const bucketMs = 20;
   const buckets = new Map();
