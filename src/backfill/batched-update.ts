@@ -154,7 +154,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   const settings = [...adapter.transactionSetup(session.config), ...adapter.backfillRole, ...batchSetup];
   const settingCalls = session.target.driver === 'pg' && settings.length > 1 ? [settings.join('; ')] : settings;
   const alreadyDone = progress.done;
-  let lastBatchMs = 0; // the first batch waits at most MIN_WAIT_MS for the redo log
+  let lastBatchMs = 0; // so the first batch waits only the throttle's minimum (redo-throttle.ts)
   try {
     while (!progress.done) {
       const lower = progress.lastKey;

@@ -1,6 +1,12 @@
 import type { Session } from '../db/session.js';
 import { isMariadb } from '../db/session.js';
 
+/** A pause is at most this many times the last batch's time… */
+const PAUSE_PER_BATCH = 5;
+/** …and between these bounds. */
+const MIN_WAIT_MS = 20;
+const MAX_WAIT_MS = 2_000;
+
 /**
  * MariaDB: keep the backfill from filling the InnoDB redo log.
  *
@@ -14,12 +20,6 @@ import { isMariadb } from '../db/session.js';
  * MySQL has no such status variables (its redo log is sized by innodb_redo_log_capacity and read
  * from INNODB_METRICS): not throttled there. PostgreSQL does not make writers wait for checkpoints.
  */
-/** A pause is at most this many times the last batch's time… */
-const PAUSE_PER_BATCH = 5;
-/** …and between these bounds. */
-const MIN_WAIT_MS = 20;
-const MAX_WAIT_MS = 2_000;
-
 export class RedoThrottle {
   private enabled: boolean;
   /** Time spent waiting, for the progress report. */
