@@ -52,6 +52,7 @@ describe.each(['postgres', 'pglite'] as const)('the table-lock window of a trans
     expect(sent.slice(alter + 1, commit)).toHaveLength(1);
     expect(sent[alter + 1]).toMatch(/^CREATE TRIGGER "tandem_\w+_alter" BEFORE INSERT OR UPDATE ON "items"/);
     const stepStart = sent.lastIndexOf('BEGIN;', alter);
+    expect(stepStart).toBeGreaterThan(-1); // else the step checks below would look at nothing
     const step = sent.slice(stepStart, commit + 1);
     if (kind === 'postgres') {
       // The blocking-lock timeout rides along with the ALTER; the step commits asynchronously.
