@@ -138,9 +138,11 @@ export async function runLive(argv) {
         for (const [tool, toolOptions] of toolsFor(scenario, kind, options)) {
           const runs = [];
           for (let i = 0; i < options.repeats; i++) {
+            const runStarted = Date.now();
             const result = await runOnce(kind, scenario, tool, toolOptions);
+            result.run_s = Math.round((Date.now() - runStarted) / 1000);
             runs.push(result);
-            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)})\n`);
+            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)}; run ${result.run_s} s)\n`);
           }
           summaries.push(summarize(runs));
         }
