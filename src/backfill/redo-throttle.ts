@@ -15,7 +15,10 @@ const MAX_WAIT_MS = 2_000;
  * waits for flushing — the app's too — and with the app's connections stuck on writes, its reads
  * queue behind them: the benchmark saw the age pinned at the maximum for the whole backfill, and
  * app requests of 100–300 ms. So before each batch the throttle reads the checkpoint age, and
- * while it is above `percent` of the maximum, it waits for the page cleaner to catch up.
+ * while it is above `percent` of the maximum, it waits for the page cleaner to catch up. At stock
+ * settings it seldom does while the app writes (the cleaner flushes a few hundred pages/s until
+ * writers must wait), so each pause runs to its limit below: the backfill moves at a sixth of its
+ * pace, and writes redo at a rate the cleaner can nearly follow.
  *
  * MySQL has no such status variables (its redo log is sized by innodb_redo_log_capacity and read
  * from INNODB_METRICS): not throttled there. PostgreSQL does not make writers wait for checkpoints.
