@@ -81,7 +81,7 @@ const minutes = (seconds) => Math.round(seconds / 60);
  * backfill at ≥ 90 % (PostgreSQL) / 85 % (MariaDB) of the unbatched UPDATE through the same shim;
  * 5 the PostgreSQL table at most 1.2× its size before.
  */
-function targetsSection(latest) {
+export function targetsSection(latest) {
   const rows = latest.scenarios.filter((s) => s.tool === 'tandem');
   if (!rows.length) return [];
   const mark = (ok) => (ok ? '✓' : '✗');

@@ -1,0 +1,21 @@
+// Types for the tests that import results-markdown.mjs (the benchmark itself is plain JavaScript).
+
+/** One row of results/latest.json `scenarios` (the fields the targets read). */
+export interface ScenarioSummary {
+  db: 'postgres' | 'mariadb';
+  name: string;
+  tool: string;
+  errors: number;
+  mismatches?: number;
+  migration_failed?: number;
+  p99_before_ms: number | null;
+  p99_phase_max_ms: number | null;
+  max_ms: number | null;
+  backfill_ratio?: number | null;
+  size_ratio?: number | null;
+}
+
+export function resultsMarkdown(latest: unknown, svgs: { scenario: string; title: string; file: string }[]): string;
+
+/** RESULTS.md's "The targets, row by row": its lines. */
+export function targetsSection(latest: { scenarios: ScenarioSummary[] }): string[];

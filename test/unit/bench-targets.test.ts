@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { targetsSection, type ScenarioSummary } from '../../bench/results-markdown.mjs';
+
+// RESULTS.md checks tandem's rows against the benchmark's targets; a wrong ✓ there would claim a
+// target met that was not.
+const row = (overrides: Partial<ScenarioSummary>): ScenarioSummary => ({
+  db: 'postgres',
+  name: 'type-change',
+  tool: 'tandem',
+  errors: 0,
+  mismatches: 0,
+  migration_failed: 0,
+  p99_before_ms: 5,
+  p99_phase_max_ms: 7.5,
+  max_ms: 40,
+  backfill_ratio: 0.95,
+  size_ratio: 1.1,
+  ...overrides,
+});
+
+/** The table row of one scenario, split into its cells. */
+function cells(rows: ScenarioSummary[], db: string, name: string): string[] {
+  const line = targetsSection({ scenarios: rows }).find((l) => l.startsWith(`| ${db} | ${name} |`));
+  if (!line) throw new Error(`no row for ${db} ${name}`);
+  return line.split('|').slice(1, -1).map((c) => c.trim());
+}
+
+describe('the targets section of RESULTS.md', () => {
+  it('marks a row that meets every target', () => {
+    const marks = cells([row({})], 'postgres', 'type-change').slice(2).map((c) => c.charAt(0));
+    expect(marks).toEqual(['✓', '✓', '–', '✓', '✓']);
+  });
+
+  it('fails each target on its own figure', () => {
+    const failing = cells([row({ errors: 2, p99_phase_max_ms: 8.1, backfill_ratio: 0.89, size_ratio: 1.21 })], 'postgres', 'type-change');
+    expect(failing.slice(2).map((c) => c.charAt(0))).toEqual(['✗', '✗', '–', '✗', '✗']);
+    // Lost writes fail target 1 even without errors; one slow request fails target 2.
+    expect(cells([row({ mismatches: 3 })], 'postgres', 'type-change')[2]).toMatch(/^✗ 0 \+3 mism\./);
+    expect(cells([row({ max_ms: 50.5 })], 'postgres', 'type-change')[3]).toMatch(/^✗/);
+  });
+
+  it('uses each database\'s own limits', () => {
+    // Backfill: 90 % on PostgreSQL, 85 % on MariaDB; the size target is PostgreSQL's only.
+    expect(cells([row({ db: 'mariadb', backfill_ratio: 0.86, size_ratio: null })], 'mariadb', 'type-change').slice(5)).toEqual(['✓ 86 % ≥ 85 %', '–']);
+    expect(cells([row({ backfill_ratio: 0.86 })], 'postgres', 'type-change')[5]).toBe('✗ 86 % ≥ 90 %');
+    // Long transaction: 60 ms on PostgreSQL, 20 ms on MariaDB, and it must complete.
+    const long = { name: 'long-transaction', max_ms: 30, backfill_ratio: null };
+    expect(cells([row(long)], 'postgres', 'long-transaction')[4]).toBe('✓ max 30 ≤ 60');
+    expect(cells([row({ ...long, db: 'mariadb' })], 'mariadb', 'long-transaction')[4]).toBe('✗ max 30 ≤ 20');
+    expect(cells([row({ ...long, migration_failed: 1 })], 'postgres', 'long-transaction')[4]).toMatch(/^✗/);
+  });
+
+  it('counts the rows that met each target, and leaves out naive and variant rows', () => {
+    const lines = targetsSection({
+      scenarios: [row({}), row({ db: 'mariadb', backfill_ratio: 0.5, size_ratio: null }), row({ tool: 'naive', errors: 9 }), row({ tool: 'tandem, no redo throttle', errors: 9 })],
+    });
+    expect(lines.filter((l) => l.startsWith('| postgres') || l.startsWith('| mariadb'))).toHaveLength(2);
+    expect(lines.join('\n')).toContain('1: 2 of 2; 2: 2 of 2; 3: 0 of 0; 4: 1 of 2; 5: 1 of 1');
+  });
+});
