@@ -63,6 +63,8 @@ function request(kind) {
 for (const app of Object.values(config.apps)) if (app.extra) app.extra.value = app.extra.formula === 'mod10' ? (account) => account % 10 : () => null;
 
 const connections = await Promise.all(Array.from({ length: config.connections }, openConnection));
+// The benchmark went away (killed, or interrupted without its process group): stop the load too.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
   if (message.type === 'app') {
     version = message.version;

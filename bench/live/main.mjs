@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropTemplates, runOnce } from './run.mjs';
+import { cleanUpAfterInterrupt, dropTemplates, runOnce } from './run.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { scenarioSvg } from './svg.mjs';
 
@@ -131,7 +131,7 @@ export async function runLive(argv) {
   const loadavgStart = os.loadavg();
   const summaries = [];
   const kinds = options.dbs;
-  process.once('SIGINT', () => dropTemplates().finally(() => process.exit(130)));
+  process.once('SIGINT', () => cleanUpAfterInterrupt().finally(() => process.exit(130)));
   try {
     for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
       for (const kind of kinds) {

@@ -172,6 +172,13 @@ async function settleServer(kind, db) {
   }
   const names = ['innodb_max_dirty_pages_pct', 'innodb_io_capacity', 'innodb_io_capacity_max'];
   const saved = Object.fromEntries((await db.query(`SHOW GLOBAL VARIABLES WHERE Variable_name IN (${names.map((n) => `'${n}'`).join(', ')})`)).map((r) => [r.Variable_name, Number(r.Value)]));
+  const restore = async () => {
+    await db.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${saved.innodb_max_dirty_pages_pct}`);
+    await db.query(`SET GLOBAL innodb_io_capacity = ${saved.innodb_io_capacity}`);
+    await db.query(`SET GLOBAL innodb_io_capacity_max = ${saved.innodb_io_capacity_max}`);
+  };
+  // Ctrl-C during these seconds must not leave the server with the raised settings (main.mjs).
+  pendingRestore = restore;
   // io_capacity_max first: io_capacity may not exceed it.
   await db.query('SET GLOBAL innodb_io_capacity_max = 20000');
   await db.query('SET GLOBAL innodb_io_capacity = 20000');
@@ -184,10 +191,26 @@ async function settleServer(kind, db) {
       await sleep(200);
     }
   } finally {
-    await db.query(`SET GLOBAL innodb_max_dirty_pages_pct = ${saved.innodb_max_dirty_pages_pct}`);
-    await db.query(`SET GLOBAL innodb_io_capacity = ${saved.innodb_io_capacity}`);
-    await db.query(`SET GLOBAL innodb_io_capacity_max = ${saved.innodb_io_capacity_max}`);
+    await restore();
+    pendingRestore = null;
   }
+}
+
+/** A settle's way back to the server's own settings, while it runs. */
+let pendingRestore = null;
+/** The scratch database of the run in progress. */
+let activeDatabase = null;
+
+/**
+ * Ctrl-C (SIGINT in main.mjs): put back the settings a settle changed, drop the run's scratch
+ * database and the templates — what the run's own `finally` blocks would have done.
+ */
+export async function cleanUpAfterInterrupt() {
+  const restore = pendingRestore;
+  pendingRestore = null;
+  await restore?.().catch(() => undefined);
+  if (activeDatabase) await dropDatabase(activeDatabase.kind, activeDatabase.name).catch(() => undefined);
+  await dropTemplates();
 }
 
 /** Hold a plain read transaction on `items` (the long-transaction scenario). */
@@ -249,6 +272,7 @@ export async function dropTemplates() {
 export async function runOnce(kind, scenario, tool, options) {
   const name = `tandem_bench_${kind === 'postgres' ? 'pg' : 'my'}_${process.pid}`;
   const url = databaseUrl(SERVERS[kind], name);
+  activeDatabase = { kind, name };
   const { db, seeded } = await preparedDatabase(kind, name, options.rows);
   const marks = [];
   const phases = [];
@@ -385,6 +409,7 @@ export async function runOnce(kind, scenario, tool, options) {
     await db.close().catch(() => undefined);
     if (migrationDir) fs.rmSync(migrationDir, { recursive: true, force: true });
     await dropDatabase(kind, name).catch(() => undefined);
+    activeDatabase = null;
   }
 }
 
