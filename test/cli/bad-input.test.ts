@@ -21,7 +21,7 @@ import { connect } from '../../src/index.js';
 import { rowsOf } from '../support/app-traffic.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { schemaSnapshot } from '../support/operation-harness.js';
-import { buildDist, runCli, type CliResult } from '../support/spawn-cli.js';
+import { runCli, type CliResult } from '../support/spawn-cli.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 180_000 });
 
@@ -391,7 +391,6 @@ function applyFiles(env: Env, files: Record<string, string | null> | undefined):
   }
 }
 
-beforeAll(() => buildDist(), 180_000);
 
 describe.each(ALL_KINDS)('bad input on %s', (kind) => {
   const created: TestDatabase[] = [];

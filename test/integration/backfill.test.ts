@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingReporter, connect, PhaseFailedError, type Tandem, type TandemConfigInput } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { appKnex, rowsOf, sleep } from '../support/app-traffic.js';
-import { buildDist, jsonLines, runCli, spawnCli } from '../support/spawn-cli.js';
+import { jsonLines, runCli, spawnCli } from '../support/spawn-cli.js';
 
 const scratchDirs: string[] = [];
 
@@ -57,7 +57,6 @@ afterAll(() => {
 });
 
 // The CLI runs dist/: compile the current source once for this file.
-beforeAll(() => buildDist(), 120_000);
 
 describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
   // One database per test: a migration's ledger row must not be seen by another test's directory.

@@ -20,7 +20,7 @@ import { describe, expect, it, vi, type TestContext } from 'vitest';
 import { collectingReporter, connect } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDbKind } from '../support/databases.js';
 import { openOperationHarness, type Dialect, type OperationHarness, type OperationHarnessSpec, type Row } from '../support/operation-harness.js';
-import { buildDist, runCli } from '../support/spawn-cli.js';
+import { runCli } from '../support/spawn-cli.js';
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -489,7 +489,6 @@ describe.each(ALL_KINDS)('hostile names on %s', (kind) => {
 
 describe('the linter on hostile names', () => {
   it('parses quoted hostile identifiers on both dialects and names them in its findings', async () => {
-    buildDist();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-hostile-lint-'));
     try {
       for (const dialect of ['postgres', 'mysql'] as const) {

@@ -12,7 +12,7 @@ import { connect, defineMigration, loadMigrations, RefusedError, PhaseFailedErro
 import { compileOperations } from '../../src/operations/compile.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { HARNESS_CONFIG, OP_ID, openOperationHarness, schemaSnapshot, type Dialect, type Row } from '../support/operation-harness.js';
-import { buildDist, REPO_ROOT, runCli } from '../support/spawn-cli.js';
+import { REPO_ROOT, runCli } from '../support/spawn-cli.js';
 
 const EXAMPLES = path.join(REPO_ROOT, 'migrations-examples', 'operations');
 const EXAMPLE_IDS = fs
@@ -27,7 +27,6 @@ const CLI_TIMEOUT = 240_000;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-op-formats-'));
 const databases: TestDatabase[] = [];
 
-beforeAll(() => buildDist(), 180_000);
 afterAll(async () => {
   for (const db of databases) await db.drop();
   fs.rmSync(TMP, { recursive: true, force: true });

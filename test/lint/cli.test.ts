@@ -7,13 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, runCli } from '../support/spawn-cli.js';
+import { runCli } from '../support/spawn-cli.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 
 beforeAll(() => {
-  buildDist();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-lint-cli-'));
   fs.mkdirSync(path.join(dir, 'migrations'));
   fs.writeFileSync(path.join(dir, 'migrations/20260101000000_bad.sql'), '-- tandem:expand\nALTER TABLE users DROP COLUMN nickname;\nCREATE INDEX users_email_idx ON users (email);\n');

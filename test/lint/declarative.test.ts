@@ -15,7 +15,7 @@ import { renderJson } from '../../src/lint/report/json.js';
 import type { Finding } from '../../src/lint/types.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
-import { buildDist, REPO_ROOT, runCli } from '../support/spawn-cli.js';
+import { REPO_ROOT, runCli } from '../support/spawn-cli.js';
 
 const S0 = {
   postgres: 'CREATE TABLE users (id int PRIMARY KEY, email text, nickname text, legacy text);\n',
@@ -136,7 +136,6 @@ describe('MySQL: compiled in a throw-away database on --scratch-url', () => {
   let db: TestDatabase | null = null;
   beforeAll(async () => {
     db = await createTestDatabase('mysql', 'lintdecl');
-    buildDist();
   }, 180_000);
   afterAll(async () => {
     await db?.drop();

@@ -7,13 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDist, runCli } from '../support/spawn-cli.js';
+import { runCli } from '../support/spawn-cli.js';
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../migrations-examples');
 let dir: string;
 
 beforeAll(() => {
-  buildDist();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-verify-cli-'));
   // Each app command appends what it saw, so the test can tell where and how it ran.
   fs.writeFileSync(path.join(dir, 'app-test.mjs'), `import fs from 'node:fs';
