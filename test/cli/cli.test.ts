@@ -2,14 +2,14 @@
  * The CLI as a user runs it: `node bin/tandem.js …` in a working directory of its own, against real
  * databases. Checks output, files and exit codes (0 ok, 1 phase failed, 2 usage, 3 refused).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
