@@ -56,9 +56,11 @@ export function cliReporter(options: OutputOptions): Reporter & { finishProgress
     retry: (id, where, notice) => {
       const error = notice.error as { code?: string; message?: string };
       const reason = redactSecrets(error.message ?? String(notice.error)).split('\n')[0];
-      if (options.json) return writeJson({ event: 'retry', migration: id, where, attempt: notice.attempt, of: notice.of, delay_ms: notice.delayMs, code: error.code ?? null, reason });
+      const untilHolderEnds = notice.untilHolderEnds === true;
+      if (options.json) return writeJson({ event: 'retry', migration: id, where, attempt: notice.attempt, of: notice.of, delay_ms: notice.delayMs, until_holder_ends: untilHolderEnds, code: error.code ?? null, reason });
       clearBar();
-      process.stderr.write(`${chalk.yellow('⟳')} ${where}: ${reason}${error.code ? ` [${error.code}]` : ''}; retry ${notice.attempt}/${notice.of} in ${formatDuration(notice.delayMs)}\n`);
+      const when = untilHolderEnds ? `when that transaction ends (at most ${formatDuration(notice.delayMs)})` : `in ${formatDuration(notice.delayMs)}`;
+      process.stderr.write(`${chalk.yellow('⟳')} ${where}: ${reason}${error.code ? ` [${error.code}]` : ''}; retry ${notice.attempt}/${notice.of} ${when}\n`);
     },
     progress: (snapshot) => {
       const now = Date.now();

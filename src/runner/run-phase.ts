@@ -12,6 +12,7 @@ import type { DialectAdapter } from '../db/dialect-adapter.js';
 import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild } from './concurrent-index.js';
 import type { Ledger, LedgerState } from './ledger.js';
 import { withLockRetry } from './lock-retry.js';
+import { HeldByLongTransactionError, LockWatch } from './lock-watch.js';
 import type { Reporter } from './reporter.js';
 import { isConnectionLost } from '../db/connect.js';
 import { mariadbNowait, retryNowaitConflicts } from '../db/dialects/mysql.js';
@@ -118,6 +119,8 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   let done = resuming;
   let current: Statement | undefined;
   let inTransaction = false;
+  // PostgreSQL: a step queued behind a long transaction stops holding up the app (lock-watch.ts).
+  const lockWatch = LockWatch.applies(session) ? new LockWatch(session) : null;
   try {
     for (const step of steps) {
       const first = step.kind === 'transaction' ? step.from : step.index;
@@ -144,29 +147,40 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         done = step.index + 1;
         await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
       } else if (step.kind === 'transaction') {
-        await withLockRetry(adapter, session.config.retries, () =>
-          session.db.transaction(async (trx) => {
-            const settings = new TransactionSettings(session);
-            await settings.apply(trx, adapter.transactionSetup(session.config));
-            // Server PostgreSQL: the commit does not wait for the WAL flush, so the table locks taken
-            // by the step are let go without a disk wait. A server crash may take back the step and its
-            // progress record together (the rerun runs it again); the phase's completion record, a
-            // synchronous commit, flushes the WAL before tandem reports the phase done.
-            if (session.target.driver === 'pg') await settings.apply(trx, ['SET LOCAL synchronous_commit = off']);
-            const after = await extras.aroundTransaction?.(trx);
-            // Recorded first: it commits with the statements or not at all, and the statements' table
-            // locks are then held one round trip less.
-            await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
-            for (let index = step.from; index < step.to; index++) {
-              current = statements[index];
-              const statement = statements[index]!;
-              const setup = statement.run ? [] : (adapter.statementSetup?.(normalizeStatement(statement.sql, dialect), session.config) ?? []);
-              await settings.executeWith(trx, setup, statement);
-              faultPoint('step-in-transaction');
-            }
-            await after?.();
-          }),
+        const lockTimeoutMs = Math.min(session.config.lockTimeoutMs, session.config.blockingLockTimeoutMs);
+        await withLockRetry(
+          adapter,
+          session.config.retries,
+          () =>
+            session.db.transaction(async (trx) => {
+              // Before the step takes any lock: the watch needs to know which backend to look at.
+              const pid = lockWatch ? await lockWatch.backendPid(trx) : 0;
+              const runStep = async (): Promise<void> => {
+                const settings = new TransactionSettings(session);
+                await settings.apply(trx, adapter.transactionSetup(session.config));
+                // Server PostgreSQL: the commit does not wait for the WAL flush, so the table locks taken
+                // by the step are let go without a disk wait. A server crash may take back the step and its
+                // progress record together (the rerun runs it again); the phase's completion record, a
+                // synchronous commit, flushes the WAL before tandem reports the phase done.
+                if (session.target.driver === 'pg') await settings.apply(trx, ['SET LOCAL synchronous_commit = off']);
+                const after = await extras.aroundTransaction?.(trx);
+                // Recorded first: it commits with the statements or not at all, and the statements' table
+                // locks are then held one round trip less.
+                await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
+                for (let index = step.from; index < step.to; index++) {
+                  current = statements[index];
+                  const statement = statements[index]!;
+                  const setup = statement.run ? [] : (adapter.statementSetup?.(normalizeStatement(statement.sql, dialect), session.config) ?? []);
+                  await settings.executeWith(trx, setup, statement);
+                  faultPoint('step-in-transaction');
+                }
+                await after?.();
+              };
+              await (lockWatch ? lockWatch.watch(pid, lockTimeoutMs, runStep) : runStep());
+            }),
           onRetry,
+          Math.random,
+          lockWatch ? (error, maxMs) => lockWatch.waitUntilEnded((error as HeldByLongTransactionError).holders, maxMs) : undefined,
         );
         done = step.to;
       } else {
@@ -225,6 +239,8 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       fix: `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
       cause: error,
     });
+  } finally {
+    await lockWatch?.close();
   }
 
   await ledger.completePhase(migration.id, phase, RESULT_STATE[phase], sectionChecksum);

@@ -153,6 +153,51 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     expect(naive.traffic.worstMs).toBeGreaterThan(guarded.traffic.worstMs * 2);
   });
 
+  it('PostgreSQL: a step queued behind an idle transaction leaves the lock queue at once, and runs as soon as that transaction ends', async (ctx) => {
+    const db = await fresh('lock watch');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
+
+    const app = appKnex(db, 1);
+    try {
+      await app.schema.createTable('accounts', (t) => {
+        t.integer('id').primary();
+        t.integer('n').notNullable().defaultTo(0);
+      });
+      await app('accounts').insert(Array.from({ length: ROWS }, (_, i) => ({ id: i + 1 })));
+    } finally {
+      await app.destroy();
+    }
+
+    // Lock timeouts far longer than the long transaction: without the watch, the ALTER would sit in
+    // the lock queue, and the app's queries behind it, until the transaction ends.
+    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const reporter = collectingReporter();
+    const tandem = await connect({ url: db.url, dir, reporter, config: { lockTimeoutMs: 10_000, blockingLockTimeoutMs: 10_000, retries: { count: 3, maxDelayMs: 15_000 } } });
+    let watched: Contention;
+    try {
+      watched = await underContention(db, async () => {
+        expect((await tandem.expand()).ran).toEqual(['20260101000000_add_note']);
+      });
+      expect((await tandem.status())[0]?.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
+    console.log(`[lock-safety ${db.kind}] watched: worst app query ${watched.traffic.worstMs} ms of ${watched.traffic.samples.length}; step done ${watched.ddlDoneAt - watched.committedAt} ms after the long transaction ended`);
+
+    // One retry, which waited for the holder (named) rather than for a backoff.
+    expect(reporter.retries).toHaveLength(1);
+    expect(reporter.retries[0]!.untilHolderEnds).toBe(true);
+    expect(String((reporter.retries[0]!.error as Error).message)).toMatch(/held by pid \d+.*idle in transaction/);
+    // The app waited milliseconds, not the 3 s the transaction had left, and the step ran right after it.
+    expect(watched.traffic.errors).toEqual([]);
+    expect(watched.traffic.samples.length).toBeGreaterThan(20);
+    expect(watched.traffic.worstMs).toBeLessThan(1000);
+    expect(watched.ddlDoneAt).toBeGreaterThanOrEqual(watched.committedAt - 50);
+    expect(watched.ddlDoneAt - watched.committedAt).toBeLessThan(2000);
+  });
+
   it('a backfill that meets a queued ALTER on its table retries through it instead of failing', async (ctx) => {
     const db = await fresh('lock backfill');
     if (!db) return ctx.skip(`${kind} server unavailable`);

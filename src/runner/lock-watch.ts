@@ -1,0 +1,143 @@
+import type { Knex } from 'knex';
+import { createKnex } from '../db/connect.js';
+import type { Session } from '../db/session.js';
+
+/** A transaction holding a lock that a step waits for. */
+export interface LockHolder {
+  pid: number;
+  /** pg_stat_activity.state: 'idle in transaction', 'active', … */
+  state: string;
+  /** How long its transaction has been open. */
+  transactionMs: number;
+  /** When its transaction started (as the server writes it), to tell when that transaction is over. */
+  transactionStart: string;
+  applicationName: string;
+}
+
+/**
+ * The step waited behind a transaction that was not going to let go soon, and LockWatch cancelled
+ * the wait. A lock conflict ('55P03'), so the step is retried, once `holders` have ended.
+ */
+export class HeldByLongTransactionError extends Error {
+  readonly code = '55P03';
+  constructor(readonly holders: LockHolder[]) {
+    const first = holders[0]!;
+    const who = `pid ${first.pid}${first.applicationName ? ` (${first.applicationName})` : ''}, ${first.state} in a transaction open for ${(first.transactionMs / 1000).toFixed(1)} s`;
+    const more = holders.length > 1 ? ` and ${holders.length - 1} more` : '';
+    super(`the table lock is held by ${who}${more}; stopped waiting in the lock queue, so the app's queries behind this step go on, and will run the step once that transaction ends`);
+    this.name = 'HeldByLongTransactionError';
+  }
+}
+
+/** How often the watch looks while a step runs, and while it waits for holders to end. */
+const WATCH_EVERY_MS = 5;
+const HOLDERS_GONE_EVERY_MS = 20;
+/** A holder idle in its transaction this long is waiting for its app, not about to commit. */
+const IDLE_HOLDER_MS = 10;
+
+/**
+ * PostgreSQL: a DDL step that waits for its table lock holds up every later query on the table
+ * behind it in the lock queue, for as long as its lock_timeout on every attempt. When the lock is
+ * held by a transaction that will not let go soon (idle in its transaction, or open longer than the
+ * step's lock_timeout), that wait can only end in a timeout. The watch looks from a connection of
+ * its own every few milliseconds while the step runs; when the step waits behind such a transaction
+ * (pg_blocking_pids), it cancels the step, so the queue behind it drains at once, and the retry
+ * waits, outside the lock queue, until that transaction has ended. MariaDB gets the same from
+ * ALTER … NOWAIT; PostgreSQL's ALTER TABLE has no NOWAIT.
+ *
+ * Best effort: if the watch's connection fails, the step's lock_timeout still bounds each wait.
+ */
+export class LockWatch {
+  private side: Knex | null = null;
+
+  constructor(private readonly session: Session) {}
+
+  /** The watch needs a second connection to a server: PostgreSQL, not PGlite. */
+  static applies(session: Session): boolean {
+    return session.adapter.dialect === 'postgres' && session.target.driver === 'pg';
+  }
+
+  async backendPid(trx: Knex.Transaction): Promise<number> {
+    const result = await trx.raw('SELECT pg_backend_pid() AS pid');
+    return Number(this.session.adapter.rows<{ pid: unknown }>(result)[0]?.pid);
+  }
+
+  /**
+   * Run `step` (on the connection of backend `pid`), cancelling it if it waits for a lock behind a
+   * long transaction: then it throws HeldByLongTransactionError.
+   */
+  async watch<T>(pid: number, lockTimeoutMs: number, step: () => Promise<T>): Promise<T> {
+    let finished = false;
+    let cancelledFor: LockHolder[] | null = null;
+    const looking = (async () => {
+      while (!finished) {
+        await sleep(WATCH_EVERY_MS);
+        if (finished) return;
+        const long = (await this.holdersBlocking(pid)).filter((holder) => holder.state.startsWith('idle') || holder.transactionMs >= lockTimeoutMs);
+        if (long.length > 0 && !finished) {
+          cancelledFor = long;
+          await this.db().raw('SELECT pg_cancel_backend(?)', [pid]);
+          return;
+        }
+      }
+    })().catch(() => undefined);
+    try {
+      return await step();
+    } catch (error) {
+      if (cancelledFor) throw new HeldByLongTransactionError(cancelledFor);
+      throw error;
+    } finally {
+      finished = true;
+      await looking; // a cancel under way lands before the connection goes back to the pool
+    }
+  }
+
+  /** Wait, outside any lock queue, until these holders' transactions have ended, or `maxMs` passed. */
+  async waitUntilEnded(holders: readonly LockHolder[], maxMs: number): Promise<void> {
+    const until = Date.now() + maxMs;
+    while (Date.now() < until) {
+      const open = await this.stillOpen(holders).catch(() => false);
+      if (!open) return;
+      await sleep(HOLDERS_GONE_EVERY_MS);
+    }
+  }
+
+  async close(): Promise<void> {
+    const side = this.side;
+    this.side = null;
+    await side?.destroy().catch(() => undefined);
+  }
+
+  private db(): Knex {
+    this.side ??= createKnex(this.session.target, { applicationName: 'tandem lock watch' });
+    return this.side;
+  }
+
+  /** Transactions that the backend `pid` waits for, if it waits for a lock; the idle ones only once idle a while. */
+  private async holdersBlocking(pid: number): Promise<LockHolder[]> {
+    const result = await this.db().raw(
+      `SELECT b.pid, b.state, b.application_name AS app, b.xact_start::text AS started,
+              extract(epoch FROM clock_timestamp() - b.xact_start) * 1000 AS xact_ms,
+              extract(epoch FROM clock_timestamp() - b.state_change) * 1000 AS state_ms
+         FROM pg_stat_activity b
+        WHERE b.pid = ANY (pg_blocking_pids(?)) AND b.xact_start IS NOT NULL`,
+      [pid],
+    );
+    return this.session.adapter
+      .rows<{ pid: unknown; state: string | null; app: string | null; started: string; xact_ms: unknown; state_ms: unknown }>(result)
+      .filter((row) => !String(row.state ?? '').startsWith('idle') || Number(row.state_ms) >= IDLE_HOLDER_MS)
+      .map((row) => ({ pid: Number(row.pid), state: String(row.state ?? 'unknown'), transactionMs: Number(row.xact_ms), transactionStart: row.started, applicationName: row.app ?? '' }));
+  }
+
+  private async stillOpen(holders: readonly LockHolder[]): Promise<boolean> {
+    const result = await this.db().raw(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY (?::int[]) AND xact_start::text = ANY (?::text[])`,
+      [holders.map((holder) => holder.pid), holders.map((holder) => holder.transactionStart)],
+    );
+    return Number(this.session.adapter.rows<{ n: unknown }>(result)[0]?.n) > 0;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
