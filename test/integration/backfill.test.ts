@@ -132,6 +132,31 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     }
   });
 
+  it('walks text keys that look like SQL one row per batch: each hostile value is a batch boundary, written into the batch as a literal', async (ctx) => {
+    const db = await fresh('bf hostile key values');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const id = '20260202000000_hostile_hits';
+    const reporter = collectingReporter();
+    const tandem = await open(db, migrationsDir(id, hitsMigration('marks')), fixedBatches(1), reporter);
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE marks (name varchar(100) NOT NULL PRIMARY KEY, note varchar(20))');
+      // PostgreSQL writes each batch's bounds as literals (postgres-batch.ts); MySQL writes them as hex.
+      const names = ["'", "''", "o'brien", '\\', "\\'", "a\\'; DROP TABLE marks; --", '?', '??', '$1', '$$', "E'x'", '"', '`', '%s', 'ÿ', '\t'];
+      await sql.batchInsert('marks', names.map((name) => ({ name })), 50);
+
+      await tandem.expand();
+      await tandem.backfill();
+
+      expect(await hitCounts(sql, 'marks')).toEqual({ rows: names.length, ones: names.length, min: 1, max: 1 });
+      const last = reporter.snapshots.at(-1)!;
+      expect(last.rowsDone).toBe(names.length);
+      expect(last.batches).toBeGreaterThanOrEqual(names.length);
+    } finally {
+      await tandem.close();
+    }
+  });
+
   it('walks a binary primary key (MySQL BINARY(16), PostgreSQL bytea) in batches, updating every row exactly once', async (ctx) => {
     const db = await fresh('bf binary key');
     if (!db) return ctx.skip(`${kind} server unavailable`);
