@@ -87,6 +87,7 @@ function summarize(runs) {
     max_ms: m('max_ms'),
     wall_ms: m('wall_ms'),
     backfill_rows_per_s: m('backfill_rows_per_s'),
+    walk_rows_per_s: m('walk_rows_per_s'),
     bound_rows_per_s: m('bound_rows_per_s'),
     bound_plain_rows_per_s: m('bound_plain_rows_per_s'),
     // Ratios per run (bound and backfill measured in the same run), then the median.
@@ -142,7 +143,7 @@ export async function runLive(argv) {
             const result = await runOnce(kind, scenario, tool, toolOptions);
             result.run_s = Math.round((Date.now() - runStarted) / 1000);
             runs.push(result);
-            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)}; run ${result.run_s} s)\n`);
+            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s; the walk alone ${result.walk_rows_per_s}/s in ${result.walk_batches} batches)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)}; run ${result.run_s} s)\n`);
           }
           summaries.push(summarize(runs));
         }

@@ -394,6 +394,11 @@ export async function runOnce(kind, scenario, tool, options) {
     const rowsDone = progress.reduce((sum, s) => (s.done ? sum + s.rowsDone : sum), 0);
     result.backfill_rows = rowsDone;
     result.backfill_rows_per_s = backfill && rowsDone > 0 ? Math.round(rowsDone / ((backfill.end - backfill.start) / 1000)) : null;
+    // The batch walk alone, as the last backfill statement reports it: the rest of the phase (its
+    // row count, ledger records, the wait for the last VACUUM) is the difference to the phase's rate.
+    const walk = progress.at(-1);
+    result.walk_rows_per_s = walk ? Math.round(walk.rowsPerSecond) : null;
+    result.walk_batches = walk?.batches ?? null;
     result.bound_rows_per_s ??= null;
     result.bound_plain_rows_per_s ??= null;
     const sizeAfter = await tableBytes(kind, db);
