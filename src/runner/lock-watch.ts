@@ -22,15 +22,20 @@ export class HeldByLongTransactionError extends Error {
   readonly code = '55P03';
   constructor(readonly holders: LockHolder[]) {
     const first = holders[0]!;
-    const who = `pid ${first.pid}${first.applicationName ? ` (${first.applicationName})` : ''}, ${first.state} in a transaction open for ${(first.transactionMs / 1000).toFixed(1)} s`;
+    const who = `pid ${first.pid}${first.applicationName ? ` (${first.applicationName})` : ''}, ${first.state}, its transaction open for ${(first.transactionMs / 1000).toFixed(1)} s`;
     const more = holders.length > 1 ? ` and ${holders.length - 1} more` : '';
-    super(`the table lock is held by ${who}${more}; stopped waiting in the lock queue, so the app's queries behind this step go on, and will run the step once that transaction ends`);
+    super(`the table lock is held by ${who}${more}; tandem left the lock queue, so the app's queries queued behind the step went on`);
     this.name = 'HeldByLongTransactionError';
   }
 }
 
-/** How often the watch looks while a step runs, and while it waits for holders to end. */
-const WATCH_EVERY_MS = 5;
+/**
+ * How often the watch looks while a step runs: soon after it starts, when a step meets a lock it
+ * would queue for, then less often (a step that validates a constraint may run for seconds).
+ */
+const FIRST_LOOK_MS = 5;
+const LOOK_EVERY_MAX_MS = 50;
+/** How often the retry looks whether the holders have ended. */
 const HOLDERS_GONE_EVERY_MS = 20;
 /** A holder idle in its transaction this long is waiting for its app, not about to commit. */
 const IDLE_HOLDER_MS = 10;
@@ -70,9 +75,11 @@ export class LockWatch {
     let finished = false;
     let cancelledFor: LockHolder[] | null = null;
     const looking = (async () => {
-      while (!finished) {
-        await sleep(WATCH_EVERY_MS);
+      for (let every = FIRST_LOOK_MS; !finished; every = Math.min(LOOK_EVERY_MAX_MS, every * 1.25)) {
+        await sleep(every);
         if (finished) return;
+        // Reading the backend's state is cheap; pg_blocking_pids locks the whole lock table for a moment.
+        if (!(await this.waitsForLock(pid))) continue;
         const long = (await this.holdersBlocking(pid)).filter((holder) => holder.state.startsWith('idle') || holder.transactionMs >= lockTimeoutMs);
         if (long.length > 0 && !finished) {
           cancelledFor = long;
@@ -111,6 +118,11 @@ export class LockWatch {
   private db(): Knex {
     this.side ??= createKnex(this.session.target, { applicationName: 'tandem lock watch' });
     return this.side;
+  }
+
+  private async waitsForLock(pid: number): Promise<boolean> {
+    const result = await this.db().raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'`, [pid]);
+    return Number(this.session.adapter.rows<{ n: unknown }>(result)[0]?.n) > 0;
   }
 
   /** Transactions that the backend `pid` waits for, if it waits for a lock; the idle ones only once idle a while. */

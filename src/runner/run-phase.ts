@@ -236,7 +236,10 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
     reporter.phaseFinished(migration.id, phase, 'failed', Date.now() - started.getTime(), message);
     throw new PhaseFailedError(`${message}\n  ${applied}${atomic && inTransaction ? ' (the failed step\'s transaction was rolled back)' : ''}.`, {
       place: { file: migration.file, ...(line ? { line } : {}) },
-      fix: `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
+      fix:
+        error instanceof HeldByLongTransactionError
+          ? `end the transaction holding the lock, or wait until it ends (${error.holders.map((holder) => `pid ${holder.pid}: SELECT pg_terminate_backend(${holder.pid}) ends it`).join('; ')}), then rerun \`tandem ${phase}\`; more time per retry: retries.maxDelayMs`
+          : `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
       cause: error,
     });
   } finally {

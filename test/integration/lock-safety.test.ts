@@ -189,13 +189,58 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     // One retry, which waited for the holder (named) rather than for a backoff.
     expect(reporter.retries).toHaveLength(1);
     expect(reporter.retries[0]!.untilHolderEnds).toBe(true);
-    expect(String((reporter.retries[0]!.error as Error).message)).toMatch(/held by pid \d+.*idle in transaction/);
+    expect(String((reporter.retries[0]!.error as Error).message)).toMatch(/held by pid \d+.*, idle in transaction, its transaction open for \d/);
     // The app waited milliseconds, not the 3 s the transaction had left, and the step ran right after it.
     expect(watched.traffic.errors).toEqual([]);
     expect(watched.traffic.samples.length).toBeGreaterThan(20);
     expect(watched.traffic.worstMs).toBeLessThan(1000);
     expect(watched.ddlDoneAt).toBeGreaterThanOrEqual(watched.committedAt - 50);
     expect(watched.ddlDoneAt - watched.committedAt).toBeLessThan(2000);
+  });
+
+  it('PostgreSQL: when the retries run out behind an idle transaction, the phase fails naming the holder and the fix, applies nothing, and a rerun succeeds', async (ctx) => {
+    const db = await fresh('lock watch gives up');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
+
+    const app = appKnex(db, 1);
+    try {
+      await app.raw('CREATE TABLE accounts (id integer PRIMARY KEY)');
+    } finally {
+      await app.destroy();
+    }
+    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const reporter = collectingReporter();
+    // One retry, which waits at most 200 ms for the holder: far less than the 2 s it holds the lock.
+    const tandem = await connect({ url: db.url, dir, reporter, config: { retries: { count: 1, maxDelayMs: 200 } } });
+    try {
+      const long = holdTableLock(db, 'accounts', 2000);
+      await long.acquired;
+      const failure = await tandem.expand().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(PhaseFailedError);
+      const message = String((failure as Error).message);
+      const fix = String((failure as PhaseFailedError).fix);
+      const pid = /held by pid (\d+)/.exec(message)?.[1];
+      expect(pid).toBeDefined();
+      expect(message).toMatch(/nothing of it was applied/);
+      expect(fix).toContain(`SELECT pg_terminate_backend(${pid})`);
+      expect(reporter.retries).toHaveLength(1);
+
+      // status explains it: the expand failed, on the holder.
+      const [row] = await tandem.status();
+      expect(row?.activePhase).toBe('expand');
+      expect(row?.error).toContain(`held by pid ${pid}`);
+      expect(row?.statementsDone).toBe(0);
+      await long.committed;
+      expect((await tandem.expand()).ran).toEqual(['20260101000000_add_note']);
+      expect((await tandem.status())[0]?.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
   });
 
   it('a backfill that meets a queued ALTER on its table retries through it instead of failing', async (ctx) => {
