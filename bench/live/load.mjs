@@ -15,7 +15,10 @@ import mysql from 'mysql2/promise';
 
 const config = JSON.parse(process.argv[2]);
 // { kind: 'postgres'|'mysql', url, rate, connections, rows, apps: {old:{…}, new:{…}}, named: bool, out }
-const now = () => performance.timeOrigin + performance.now();
+// The system's monotonic clock (CLOCK_MONOTONIC), the same in the benchmark and the app's process:
+// each process's performance.timeOrigin is the wall clock when it started, so a clock step between
+// two starts (a VM's time sync) shifted every later app sample against the phase marks.
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** SQL of one app version; placeholders `$n` (PostgreSQL) or `?` (MySQL). */
 function statements(app) {

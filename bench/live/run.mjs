@@ -12,7 +12,10 @@ import { connect } from '../../dist/index.js';
 import { SCENARIOS } from './scenarios.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const now = () => performance.timeOrigin + performance.now();
+// The system's monotonic clock (CLOCK_MONOTONIC), the same in the benchmark and the app's process:
+// each process's performance.timeOrigin is the wall clock when it started, so a clock step between
+// two starts (a VM's time sync) shifted every later app sample against the phase marks.
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const SERVERS = {
