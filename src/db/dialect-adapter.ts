@@ -29,6 +29,8 @@ export interface DialectAdapter {
    * behind it while it waits gets the short blockingLockTimeoutMs, anything else lockTimeoutMs).
    */
   statementSetup?(normalizedSql: string, config: TandemConfig): string[];
+  /** PostgreSQL: while this statement waits for its lock, the app's queries on the table queue behind it. */
+  queuesTrafficWhileWaiting?(normalizedSql: string): boolean;
   /**
    * Marks a backfill batch's transaction, so dual-write shims (tandem's and the user's own) can
    * tell tandem's backfill from app writes: PostgreSQL `tandem.role`, MySQL `@tandem_role`.

@@ -148,13 +148,17 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
       } else if (step.kind === 'transaction') {
         const lockTimeoutMs = Math.min(session.config.lockTimeoutMs, session.config.blockingLockTimeoutMs);
+        // Only a step that queues the app behind it while it waits is watched (lock-watch.ts).
+        const stepWatch = statements.slice(step.from, step.to).some((statement) => statement.run !== undefined || adapter.queuesTrafficWhileWaiting?.(normalizeStatement(statement.sql, dialect)))
+          ? lockWatch
+          : null;
         await withLockRetry(
           adapter,
           session.config.retries,
           () =>
             session.db.transaction(async (trx) => {
               // Before the step takes any lock: the watch needs to know which backend to look at.
-              const pid = lockWatch ? await lockWatch.backendPid(trx) : 0;
+              const pid = stepWatch ? await stepWatch.backendPid(trx) : 0;
               const runStep = async (): Promise<void> => {
                 const settings = new TransactionSettings(session);
                 await settings.apply(trx, adapter.transactionSetup(session.config));
@@ -176,11 +180,11 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
                 }
                 await after?.();
               };
-              await (lockWatch ? lockWatch.watch(pid, lockTimeoutMs, runStep) : runStep());
+              await (stepWatch ? stepWatch.watch(pid, lockTimeoutMs, runStep) : runStep());
             }),
           onRetry,
           Math.random,
-          lockWatch ? (error, maxMs) => lockWatch.waitUntilEnded((error as HeldByLongTransactionError).holders, maxMs) : undefined,
+          stepWatch ? (error, maxMs) => stepWatch.waitUntilEnded((error as HeldByLongTransactionError).holders, maxMs) : undefined,
         );
         done = step.to;
       } else {

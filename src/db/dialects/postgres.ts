@@ -14,6 +14,11 @@ const OUTSIDE_TRANSACTION = [
   /^alter table\b.*\bdetach partition\b.*\bconcurrently\b/i,
 ];
 
+/** VALIDATE CONSTRAINT, data statements and function bodies take no lock the app's queries conflict with; DDL does. */
+function queuesTrafficWhileWaiting(sql: string): boolean {
+  return !/^(alter\s+table\s+.*\bvalidate\s+constraint\b|select|insert|update|delete|with|create\s+(or\s+replace\s+)?function)\b/is.test(sql.trim());
+}
+
 export const postgresAdapter: DialectAdapter = {
   dialect: 'postgres',
   transactionalDdl: true,
@@ -32,10 +37,10 @@ export const postgresAdapter: DialectAdapter = {
   // While a DDL waits for its lock, every query on the table queues behind it: those waits must be
   // short (and retried). VALIDATE CONSTRAINT, data statements and function bodies block nobody.
   statementSetup(sql, config) {
-    const harmless = /^(alter\s+table\s+.*\bvalidate\s+constraint\b|select|insert|update|delete|with|create\s+(or\s+replace\s+)?function)\b/is.test(sql.trim());
-    const ms = harmless ? config.lockTimeoutMs : Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs);
+    const ms = queuesTrafficWhileWaiting(sql) ? Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs) : config.lockTimeoutMs;
     return [`SET LOCAL lock_timeout = '${ms}ms'`];
   },
+  queuesTrafficWhileWaiting: (sql) => queuesTrafficWhileWaiting(sql),
   mustRunOutsideTransaction: (sql) => OUTSIDE_TRANSACTION.some((pattern) => pattern.test(sql)),
 
   // 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected.
