@@ -45,10 +45,10 @@ const IDLE_HOLDER_MS = 10;
  * behind it in the lock queue, for as long as its lock_timeout on every attempt. When the lock is
  * held by a transaction that will not let go soon (idle in its transaction, or open longer than the
  * step's lock_timeout), that wait can only end in a timeout. The watch looks from a connection of
- * its own every few milliseconds while the step runs; when the step waits behind such a transaction
- * (pg_blocking_pids), it cancels the step, so the queue behind it drains at once, and the retry
- * waits, outside the lock queue, until that transaction has ended. MariaDB gets the same from
- * ALTER … NOWAIT; PostgreSQL's ALTER TABLE has no NOWAIT.
+ * its own while the step runs (5 ms after it starts, then less often); when the step waits behind
+ * such a transaction (pg_blocking_pids), it cancels the step, so the queue behind it drains at
+ * once, and the retry waits, outside the lock queue, until that transaction has ended. MariaDB
+ * gets the same from ALTER … NOWAIT; PostgreSQL's ALTER TABLE has no NOWAIT.
  *
  * Best effort: if the watch's connection fails, the step's lock_timeout still bounds each wait.
  */

@@ -67,6 +67,20 @@ async function underContention(db: TestDatabase, ddl: () => Promise<void>): Prom
   }
 }
 
+/** The table the app's traffic and the long transaction use: `accounts`, ROWS rows. */
+async function createAccounts(db: TestDatabase): Promise<void> {
+  const app = appKnex(db, 1);
+  try {
+    await app.schema.createTable('accounts', (t) => {
+      t.integer('id').primary();
+      t.integer('n').notNullable().defaultTo(0);
+    });
+    await app('accounts').insert(Array.from({ length: ROWS }, (_, i) => ({ id: i + 1 })));
+  } finally {
+    await app.destroy();
+  }
+}
+
 afterAll(() => {
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 });
@@ -89,16 +103,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
     const mysql = db.kind === 'mysql';
 
-    const app = appKnex(db, 1);
-    try {
-      await app.schema.createTable('accounts', (t) => {
-        t.integer('id').primary();
-        t.integer('n').notNullable().defaultTo(0);
-      });
-      await app('accounts').insert(Array.from({ length: ROWS }, (_, i) => ({ id: i + 1 })));
-    } finally {
-      await app.destroy();
-    }
+    await createAccounts(db);
 
     // tandem: short lock timeout, enough retries to outlast the long transaction.
     const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
@@ -159,16 +164,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
     if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
 
-    const app = appKnex(db, 1);
-    try {
-      await app.schema.createTable('accounts', (t) => {
-        t.integer('id').primary();
-        t.integer('n').notNullable().defaultTo(0);
-      });
-      await app('accounts').insert(Array.from({ length: ROWS }, (_, i) => ({ id: i + 1 })));
-    } finally {
-      await app.destroy();
-    }
+    await createAccounts(db);
 
     // Lock timeouts far longer than the long transaction: without the watch, the ALTER would sit in
     // the lock queue, and the app's queries behind it, until the transaction ends.
@@ -204,12 +200,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
     if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
 
-    const app = appKnex(db, 1);
-    try {
-      await app.raw('CREATE TABLE accounts (id integer PRIMARY KEY)');
-    } finally {
-      await app.destroy();
-    }
+    await createAccounts(db);
     const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
     const reporter = collectingReporter();
     // One retry, which waits at most 200 ms for the holder: far less than the 2 s it holds the lock.
