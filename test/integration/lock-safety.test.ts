@@ -28,6 +28,9 @@ const HOLD_MS = 3500;
 /** The DDL starts this long after the long transaction took its lock. */
 const DDL_DELAY_MS = 200;
 const ROWS = 50;
+/** The migration the lock tests run: a metadata-only ALTER, which still needs the table's strongest lock. */
+const ADD_NOTE = { '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' };
+const NOWAIT_SKIP = 'MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL';
 
 const scratchDirs: string[] = [];
 
@@ -106,7 +109,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     await createAccounts(db);
 
     // tandem: short lock timeout, enough retries to outlast the long transaction.
-    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const dir = migrationsDir(ADD_NOTE);
     const reporter = collectingReporter();
     const tandem = await connect({
       url: db.url,
@@ -162,13 +165,13 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     const db = await fresh('lock watch');
     if (!db) return ctx.skip(`${kind} server unavailable`);
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
-    if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
+    if (db.kind === 'mysql') return ctx.skip(NOWAIT_SKIP);
 
     await createAccounts(db);
 
     // Lock timeouts far longer than the long transaction: without the watch, the ALTER would sit in
     // the lock queue, and the app's queries behind it, until the transaction ends.
-    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const dir = migrationsDir(ADD_NOTE);
     const reporter = collectingReporter();
     const tandem = await connect({ url: db.url, dir, reporter, config: { lockTimeoutMs: 10_000, blockingLockTimeoutMs: 10_000, retries: { count: 3, maxDelayMs: 15_000 } } });
     let watched: Contention;
@@ -198,10 +201,10 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     const db = await fresh('lock watch gives up');
     if (!db) return ctx.skip(`${kind} server unavailable`);
     if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
-    if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL run such DDL with NOWAIT, which never queues; the watch is for PostgreSQL');
+    if (db.kind === 'mysql') return ctx.skip(NOWAIT_SKIP);
 
     await createAccounts(db);
-    const dir = migrationsDir({ '20260101000000_add_note.sql': '-- tandem:expand\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const dir = migrationsDir(ADD_NOTE);
     const reporter = collectingReporter();
     // One retry, which waits at most 200 ms for the holder: far less than the 2 s it holds the lock.
     const tandem = await connect({ url: db.url, dir, reporter, config: { retries: { count: 1, maxDelayMs: 200 } } });

@@ -40,7 +40,7 @@ export const postgresAdapter: DialectAdapter = {
     const ms = queuesTrafficWhileWaiting(sql) ? Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs) : config.lockTimeoutMs;
     return [`SET LOCAL lock_timeout = '${ms}ms'`];
   },
-  queuesTrafficWhileWaiting: (sql) => queuesTrafficWhileWaiting(sql),
+  queuesTrafficWhileWaiting,
   mustRunOutsideTransaction: (sql) => OUTSIDE_TRANSACTION.some((pattern) => pattern.test(sql)),
 
   // 55P03 lock_not_available (lock_timeout), 40P01 deadlock_detected.
