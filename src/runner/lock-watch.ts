@@ -143,7 +143,10 @@ export class LockWatch {
 
   private async stillOpen(holders: readonly LockHolder[]): Promise<boolean> {
     const result = await this.db().raw(
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE pid = ANY (?::int[]) AND xact_start::text = ANY (?::text[])`,
+      // Pairwise: each holder's own pid with its own transaction start (a pid that began a new
+      // transaction since is not the holder any more).
+      `SELECT count(*) AS n
+         FROM pg_stat_activity a JOIN unnest(?::int[], ?::text[]) AS h(pid, started) ON a.pid = h.pid AND a.xact_start::text = h.started`,
       [holders.map((holder) => holder.pid), holders.map((holder) => holder.transactionStart)],
     );
     return Number(this.session.adapter.rows<{ n: unknown }>(result)[0]?.n) > 0;
