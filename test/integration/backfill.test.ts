@@ -516,6 +516,9 @@ describe('backfill redo-log throttle on mysql', () => {
       const notices = reporter.messages.filter((m) => /redo log/.test(m));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/over 1 % full .*redoThrottlePercent/);
+      // It names the log's size, and how to give a backfill room when the log is small.
+      const logBytes = Number((await sql.raw('SELECT @@GLOBAL.innodb_log_file_size AS b'))[0][0].b);
+      if (logBytes < 2 * 1024 ** 3) expect(notices[0]).toContain(`The redo log is ${Math.round(logBytes / 1024 ** 2)} MB (innodb_log_file_size)`);
     } finally {
       await tandem.close();
     }
