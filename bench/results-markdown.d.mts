@@ -13,6 +13,8 @@ export interface ScenarioSummary {
   max_ms: number | null;
   backfill_ratio?: number | null;
   size_ratio?: number | null;
+  /** Server settings a variant changed for its runs (main.mjs VARIANTS); such rows are checked, not counted. */
+  server_settings?: Record<string, string | number> | null;
 }
 
 export function resultsMarkdown(latest: unknown, svgs: { scenario: string; title: string; file: string }[]): string;

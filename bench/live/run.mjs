@@ -199,6 +199,36 @@ async function settleServer(kind, db) {
   }
 }
 
+/**
+ * A variant's server settings (main.mjs VARIANTS), for one run. PostgreSQL: on the run's database
+ * only (ALTER DATABASE … SET, read by every session that connects after it: tandem's and the
+ * app's). MariaDB: SET GLOBAL, put back after the run (and on Ctrl-C). Returns the way back.
+ */
+async function applyServerSettings(kind, db, name, settings) {
+  const entries = Object.entries(settings ?? {});
+  if (entries.length === 0) return async () => undefined;
+  if (kind === 'postgres') {
+    for (const [setting, value] of entries) await db.query(`ALTER DATABASE ${name} SET ${setting} = '${value}'`);
+    return async () => undefined;
+  }
+  const saved = [];
+  for (const [setting, value] of entries) {
+    saved.unshift([setting, (await db.query(`SELECT @@GLOBAL.${setting} AS v`))[0].v]);
+    // innodb_log_file_size: MariaDB 10.11 resizes the redo log online; the statement returns once done.
+    await db.query(`SET GLOBAL ${setting} = ${value}`);
+  }
+  const restore = async () => {
+    for (const [setting, value] of saved) await db.query(`SET GLOBAL ${setting} = ${value}`);
+  };
+  pendingSettingsRestore = restore;
+  return async () => {
+    await restore();
+    pendingSettingsRestore = null;
+  };
+}
+
+/** A variant's way back to the server's own settings, while its run goes on. */
+let pendingSettingsRestore = null;
 /** A settle's way back to the server's own settings, while it runs. */
 let pendingRestore = null;
 /** The scratch database of the run in progress. */
@@ -209,9 +239,9 @@ let activeDatabase = null;
  * database and the templates — what the run's own `finally` blocks would have done.
  */
 export async function cleanUpAfterInterrupt() {
-  const restore = pendingRestore;
+  for (const restore of [pendingRestore, pendingSettingsRestore]) await restore?.().catch(() => undefined);
   pendingRestore = null;
-  await restore?.().catch(() => undefined);
+  pendingSettingsRestore = null;
   if (activeDatabase) await dropDatabase(activeDatabase.kind, activeDatabase.name).catch(() => undefined);
   await dropTemplates();
 }
@@ -283,7 +313,10 @@ export async function runOnce(kind, scenario, tool, options) {
   let load = null;
   let tandem = null;
   let migrationDir = null;
+  let restoreSettings = null;
   try {
+    restoreSettings = await applyServerSettings(kind, db, name, options.serverSettings?.[kind]);
+    if (options.serverSettings?.[kind]) result.server_settings = options.serverSettings[kind];
     const measureBound = tool !== 'naive' && scenario.bound;
     if (!seeded) await seed(kind, db, options.rows, measureBound);
     else if (!measureBound) for (const copy of BOUND_TABLES) await db.query(`DROP TABLE ${copy}`);
@@ -413,6 +446,7 @@ export async function runOnce(kind, scenario, tool, options) {
     return result;
   } finally {
     load?.kill();
+    await restoreSettings?.().catch(() => undefined);
     await tandem?.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     if (migrationDir) fs.rmSync(migrationDir, { recursive: true, force: true });

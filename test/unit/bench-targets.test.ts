@@ -57,4 +57,12 @@ describe('the targets section of RESULTS.md', () => {
     expect(lines.filter((l) => l.startsWith('| postgres') || l.startsWith('| mariadb'))).toHaveLength(2);
     expect(lines.join('\n')).toContain('1: 2 of 2; 2: 2 of 2; 3: 0 of 0; 4: 1 of 2; 5: 1 of 1');
   });
+
+  it('checks a row with a server setting changed, names it, and does not count it', () => {
+    const large = row({ db: 'mariadb', tool: 'tandem, 2 GB redo log', backfill_ratio: 0.97, size_ratio: null, server_settings: { innodb_log_file_size: 2 ** 31 } });
+    const lines = targetsSection({ scenarios: [row({ db: 'mariadb', backfill_ratio: 0.15, size_ratio: null }), large] });
+    expect(cells([row({ db: 'mariadb', backfill_ratio: 0.15, size_ratio: null }), large], 'mariadb', 'type-change (tandem, 2 GB redo log)')[5]).toBe('✓ 97 % ≥ 85 %');
+    expect(lines.join('\n')).toContain('4: 0 of 1;');
+    expect(lines.join('\n')).toContain('named in brackets, are not counted');
+  });
 });
