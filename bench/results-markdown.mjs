@@ -119,7 +119,6 @@ export function targetsSection(latest) {
   const rows = [...latest.scenarios.filter((s) => s.tool === 'tandem'), ...latest.scenarios.filter((s) => s.tool !== 'tandem' && s.server_settings)];
   if (!rows.some((s) => s.tool === 'tandem')) return [];
   const mark = (ok) => (ok ? '✓' : '✗');
-  const num = (v, digits = 1) => (v === null || v === undefined ? '–' : v.toFixed(digits));
   const tally = { 1: [0, 0], 2: [0, 0], 3: [0, 0], 4: [0, 0], 5: [0, 0] };
   let counted = true;
   const check = (target, ok, text) => {
@@ -132,12 +131,12 @@ export function targetsSection(latest) {
     const long = s.name === 'long-transaction';
     const t1 = check(1, s.errors === 0 && !s.mismatches && !s.migration_failed, `${s.errors}${s.mismatches ? ` +${s.mismatches} mism.` : ''}`);
     const limit = (s.p99_before_ms ?? 0) + 3;
-    const t2 = long ? '–' : check(2, s.p99_phase_max_ms <= limit && s.max_ms <= 50, `${num(s.p99_phase_max_ms)} ≤ ${num(limit)}, max ${num(s.max_ms, 0)} ≤ 50`);
+    const t2 = long ? '–' : check(2, s.p99_phase_max_ms <= limit && s.max_ms <= 50, `${fixed(s.p99_phase_max_ms)} ≤ ${fixed(limit)}, max ${fixed(s.max_ms, 0)} ≤ 50`);
     const worst = postgres ? 60 : 20;
-    const t3 = long ? check(3, s.max_ms <= worst && !s.migration_failed, `max ${num(s.max_ms, 0)} ≤ ${worst}`) : '–';
+    const t3 = long ? check(3, s.max_ms <= worst && !s.migration_failed, `max ${fixed(s.max_ms, 0)} ≤ ${worst}`) : '–';
     const floor = postgres ? 0.9 : 0.85;
     const t4 = s.backfill_ratio === null || s.backfill_ratio === undefined ? '–' : check(4, s.backfill_ratio >= floor, `${Math.round(s.backfill_ratio * 100)} % ≥ ${floor * 100} %`);
-    const t5 = postgres && s.size_ratio !== null ? check(5, s.size_ratio <= 1.2, `${num(s.size_ratio, 2)} ≤ 1.2`) : '–';
+    const t5 = postgres && s.size_ratio !== null ? check(5, s.size_ratio <= 1.2, `${fixed(s.size_ratio, 2)} ≤ 1.2`) : '–';
     return `| ${s.db} | ${s.name}${counted ? '' : ` (${s.tool})`} | ${t1} | ${t2} | ${t3} | ${t4} | ${t5} |`;
   });
   const p99Before = latest.scenarios.map((s) => s.p99_before_ms).filter((v) => typeof v === 'number');
@@ -151,7 +150,7 @@ export function targetsSection(latest) {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...lines,
     '',
-    `Met in this run (tandem's rows, at the servers' stock settings${rows.some((s) => s.tool !== 'tandem') ? '; the rows with a server setting changed, named in brackets, are not counted' : ''}): ${summary}. The p99 before any change ranged ${num(Math.min(...p99Before))}–${num(Math.max(...p99Before))} ms across all rows${Math.min(...p99Before) > 3 ? ': on a machine whose own latency noise is larger than target 2\'s 3 ms margin, that target is judged within the noise of a single run' : ''}.`,
+    `Met in this run (tandem's rows, at the servers' stock settings${rows.some((s) => s.tool !== 'tandem') ? '; the rows with a server setting changed, named in brackets, are not counted' : ''}): ${summary}. The p99 before any change ranged ${fixed(Math.min(...p99Before))}–${fixed(Math.max(...p99Before))} ms across all rows${Math.min(...p99Before) > 3 ? ': on a machine whose own latency noise is larger than target 2\'s 3 ms margin, that target is judged within the noise of a single run' : ''}.`,
     '',
   ];
 }
