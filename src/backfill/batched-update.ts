@@ -8,6 +8,7 @@ import { faultPoint } from '../runner/fault-points.js';
 import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 import { BackfillVacuum } from './backfill-vacuum.js';
 import { RedoThrottle } from './redo-throttle.js';
+import { ReplicaLagThrottle } from './replica-lag.js';
 
 export interface BackfillSnapshot {
   migrationId: string;
@@ -18,8 +19,10 @@ export interface BackfillSnapshot {
   batchSize: number;
   rowsPerSecond: number;
   etaSeconds: number | null;
-  /** Time this run spent pausing for the MariaDB redo log (redo-throttle.ts); 0 elsewhere. */
+  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts) and for replicas behind (replica-lag.ts). */
   throttledMs: number;
+  /** What it paused for, when it did: 'redo log', 'replica lag'. */
+  pausedFor: string[];
   done: boolean;
 }
 
@@ -120,6 +123,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
 
   let batchSize = Math.min(backfill.maxBatchSize, Math.max(backfill.minBatchSize, progress.batchSize ?? backfill.initialBatchSize));
   const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
+  const replicaLag = new ReplicaLagThrottle(session, backfill, options.onNotice);
   const startedAt = Date.now();
   const rowsAtStart = progress.rowsDone;
   const report = (): void => {
@@ -135,7 +139,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize,
       rowsPerSecond: rate,
       etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
-      throttledMs: throttle.waitedMs,
+      throttledMs: throttle.waitedMs + replicaLag.waitedMs,
+      pausedFor: [...(throttle.waitedMs > 0 ? ['redo log'] : []), ...(replicaLag.waitedMs > 0 ? ['replica lag'] : [])],
       done: progress!.done,
     });
   };
@@ -173,6 +178,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
       await throttle.beforeBatch(lastBatchMs);
+      await replicaLag.beforeBatch(report);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
       const updated = await retrying(() =>
@@ -206,6 +212,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       }
     }
   } finally {
+    await replicaLag.close();
     await vacuum.finish();
   }
   if (alreadyDone) report();

@@ -31,8 +31,11 @@ export interface CommandContext {
 /** Where the connection comes from: --url, then DATABASE_URL, then the config file, then the embedded default. */
 export function resolveContext(options: GlobalOptions, { quiet = false } = {}): CommandContext {
   const { config } = loadConfig(options.config ? { file: options.config } : {});
+  // Replica URLs may hold passwords: like DATABASE_URL, they can come from the environment instead of the file.
+  const replicasFromEnv = process.env.TANDEM_REPLICA_URLS?.split(/[\s,]+/).filter(Boolean);
   const merged: TandemConfig = {
     ...config,
+    ...(replicasFromEnv && replicasFromEnv.length > 0 ? { backfill: { ...config.backfill, replicas: replicasFromEnv } } : {}),
     ...(options.wait !== undefined ? { waitSeconds: parseNumber(options.wait, '--wait') } : {}),
     ...(options.lockTimeout !== undefined ? { lockTimeoutMs: parseNumber(options.lockTimeout, '--lock-timeout') } : {}),
     ...(options.retries !== undefined ? { retries: { ...config.retries, count: parseNumber(options.retries, '--retries') } } : {}),

@@ -39,7 +39,7 @@ export function cliReporter(options: OutputOptions): Reporter & { finishProgress
     const filled = Math.round(fraction * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
     const eta = snapshot.etaSeconds === null ? '?' : formatDuration(snapshot.etaSeconds * 1000);
-    const line = `  ${snapshot.table} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatNumber(snapshot.rowsDone)}/${total ? formatNumber(total) : '?'} rows  ${formatNumber(snapshot.rowsPerSecond)} rows/s  ETA ${eta}  batch ${formatNumber(snapshot.batchSize)}${snapshot.throttledMs > 0 ? `  paused ${formatDuration(snapshot.throttledMs)} for the redo log` : ''}`;
+    const line = `  ${snapshot.table} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatNumber(snapshot.rowsDone)}/${total ? formatNumber(total) : '?'} rows  ${formatNumber(snapshot.rowsPerSecond)} rows/s  ETA ${eta}  batch ${formatNumber(snapshot.batchSize)}${snapshot.throttledMs > 0 ? `  paused ${formatDuration(snapshot.throttledMs)} (${snapshot.pausedFor.join(', ')})` : ''}`;
     process.stderr.write(`\r\x1b[2K${line}`);
     barShown = true;
   };
@@ -67,7 +67,7 @@ export function cliReporter(options: OutputOptions): Reporter & { finishProgress
       if (options.json || !options.tty) {
         if (now - lastJsonProgress < 1000 && !snapshot.done) return;
         lastJsonProgress = now;
-        writeJson({ event: 'progress', migration: snapshot.migrationId, table: snapshot.table, rows_done: snapshot.rowsDone, rows_total: snapshot.rowsTotal, batches: snapshot.batches, batch_size: snapshot.batchSize, rows_per_s: Math.round(snapshot.rowsPerSecond), eta_s: snapshot.etaSeconds === null ? null : Math.round(snapshot.etaSeconds), throttled_ms: snapshot.throttledMs, done: snapshot.done });
+        writeJson({ event: 'progress', migration: snapshot.migrationId, table: snapshot.table, rows_done: snapshot.rowsDone, rows_total: snapshot.rowsTotal, batches: snapshot.batches, batch_size: snapshot.batchSize, rows_per_s: Math.round(snapshot.rowsPerSecond), eta_s: snapshot.etaSeconds === null ? null : Math.round(snapshot.etaSeconds), throttled_ms: snapshot.throttledMs, paused_for: snapshot.pausedFor, done: snapshot.done });
         return;
       }
       drawBar(snapshot);

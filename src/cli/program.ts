@@ -99,11 +99,11 @@ export function buildProgram(): Command {
     ['contract', 'post-deploy', 'post-deploy: run the contract section of every backfilled migration (drops what only the old app used)'],
   ];
   for (const [phase, alias, description] of phaseCommands) {
-    program
-      .command(phase)
-      .alias(alias)
-      .description(description)
-      .action(async (_options, command: Command) => runPhaseCommand(globals(command), phase));
+    const command = program.command(phase).alias(alias).description(description);
+    if (phase === 'backfill') {
+      command.option('--replica <url>', 'MySQL/MariaDB: a replica whose lag the backfill waits for (repeat for each; replaces backfill.replicas and TANDEM_REPLICA_URLS)', (url: string, urls: string[]) => [...urls, url], [] as string[]);
+    }
+    command.action(async (options: { replica?: string[] }, self: Command) => runPhaseCommand(globals(self), phase, undefined, options.replica));
   }
 
   program
@@ -125,8 +125,9 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollback', id?: string): Promise<void> {
+async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollback', id?: string, replicas: string[] = []): Promise<void> {
   const context = resolveContext(options);
+  if (replicas.length > 0) context.config = { ...context.config, backfill: { ...context.config.backfill, replicas } };
   const migrations = readMigrations(context);
   const reporter = cliReporter({ json: context.json, tty: Boolean(process.stderr.isTTY) && !context.json });
   const summary = await withSession(context, phase, { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) => {

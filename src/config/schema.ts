@@ -26,6 +26,17 @@ export const backfillSchema = z
       .max(100)
       .default(70)
       .describe('MariaDB: before each batch, wait while the InnoDB checkpoint age is above this share of its maximum (100: never wait)'),
+    maxReplicaLagMs: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(1000)
+      .describe('before each batch, wait while a replica is further behind than this (PostgreSQL: every standby the primary streams to; MySQL/MariaDB: the replicas listed in replicas); null: never wait'),
+    replicas: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('MySQL/MariaDB: connection URLs of the replicas whose lag the backfill waits for (SHOW REPLICA STATUS); the source cannot see it'),
   })
   .strict();
 
