@@ -143,7 +143,11 @@ export async function runLive(argv) {
   const loadavgStart = os.loadavg();
   const summaries = [];
   const kinds = options.dbs;
-  process.once('SIGINT', () => cleanUpAfterInterrupt().finally(() => process.exit(130)));
+  // Interrupted (Ctrl-C, kill, a closed terminal) or its reader gone (`| head`: the next write fails
+  // with EPIPE): put back what the run changed on the servers, as its own `finally` blocks would.
+  const stop = (code) => cleanUpAfterInterrupt().finally(() => process.exit(code));
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.once(signal, () => stop(code));
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (error) => (error.code === 'EPIPE' ? stop(141) : undefined));
   try {
     for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
       for (const kind of kinds) {
