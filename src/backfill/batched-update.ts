@@ -9,6 +9,7 @@ import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 import { BackfillVacuum } from './backfill-vacuum.js';
 import { RedoThrottle } from './redo-throttle.js';
 import { ReplicaLagThrottle } from './replica-lag.js';
+import { PauseFile } from './pause-file.js';
 
 export interface BackfillSnapshot {
   migrationId: string;
@@ -19,9 +20,9 @@ export interface BackfillSnapshot {
   batchSize: number;
   rowsPerSecond: number;
   etaSeconds: number | null;
-  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts) and for replicas behind (replica-lag.ts). */
+  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts), for replicas behind (replica-lag.ts), for a pause file (pause-file.ts). */
   throttledMs: number;
-  /** What it paused for, when it did: 'redo log', 'replica lag'. */
+  /** What it paused for, when it did: 'redo log', 'replica lag', 'pause file'. */
   pausedFor: string[];
   done: boolean;
 }
@@ -124,6 +125,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   let batchSize = Math.min(backfill.maxBatchSize, Math.max(backfill.minBatchSize, progress.batchSize ?? backfill.initialBatchSize));
   const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
   const replicaLag = new ReplicaLagThrottle(session, backfill, options.onNotice);
+  const pauseFile = new PauseFile(backfill.pauseFile, options.onNotice);
   const startedAt = Date.now();
   const rowsAtStart = progress.rowsDone;
   const report = (): void => {
@@ -139,8 +141,12 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize,
       rowsPerSecond: rate,
       etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
-      throttledMs: throttle.waitedMs + replicaLag.waitedMs,
-      pausedFor: [...(throttle.waitedMs > 0 ? ['redo log'] : []), ...(replicaLag.waitedMs > 0 ? ['replica lag'] : [])],
+      throttledMs: throttle.waitedMs + replicaLag.waitedMs + pauseFile.waitedMs,
+      pausedFor: [
+        ...(throttle.waitedMs > 0 ? ['redo log'] : []),
+        ...(replicaLag.waitedMs > 0 ? ['replica lag'] : []),
+        ...(pauseFile.waitedMs > 0 ? ['pause file'] : []),
+      ],
       done: progress!.done,
     });
   };
@@ -178,6 +184,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
       await throttle.beforeBatch(lastBatchMs);
+      await pauseFile.beforeBatch(report);
       await replicaLag.beforeBatch(report);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;

@@ -46,14 +46,16 @@ export class RedoThrottle {
   async beforeBatch(lastBatchMs: number): Promise<void> {
     if (!this.enabled) return;
     const maxWaitMs = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, PAUSE_PER_BATCH * lastBatchMs));
-    const started = Date.now();
+    let started: number | null = null; // the first time the log was too full: reading it is no pause
     for (;;) {
       const fill = await this.fill();
       if (fill === null) {
         this.enabled = false;
         return;
       }
-      if (fill * 100 <= this.percent || Date.now() - started >= maxWaitMs) break;
+      if (fill * 100 <= this.percent) break;
+      started ??= Date.now();
+      if (Date.now() - started >= maxWaitMs) break;
       if (!this.announced) {
         this.announced = true;
         const advice = redoLogAdvice(await this.logFileBytes(), this.session.serverVersion);
@@ -61,7 +63,7 @@ export class RedoThrottle {
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    this.waitedMs += Date.now() - started;
+    if (started !== null) this.waitedMs += Date.now() - started;
   }
 
   private async logFileBytes(): Promise<number | null> {

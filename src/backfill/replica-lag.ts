@@ -2,11 +2,7 @@ import type { Knex } from 'knex';
 import { createKnex } from '../db/connect.js';
 import type { Session } from '../db/session.js';
 import { parseConnectionUrl, redactSecrets } from '../db/url.js';
-
-/** How often the lag is read while the backfill waits, and at most how often between batches. */
-const POLL_MS = 200;
-/** A long pause is reported again this often, so a pipeline's log shows why nothing moves. */
-const RENOTICE_MS = 30_000;
+import { BatchPause, POLL_MS } from './batch-pause.js';
 
 export interface ReplicaLagConfig {
   /** Pause batches while a replica is further behind than this; null: never. */
@@ -41,43 +37,38 @@ interface LagSource {
  * lag, so each replica in `replicas` is asked (SHOW REPLICA STATUS). PGlite has no replicas.
  */
 export class ReplicaLagThrottle {
-  /** Time spent waiting, for the progress report. */
-  waitedMs = 0;
   private source: LagSource | null = null;
   private started = false;
   private lastReadAt = 0;
-  private lastNoticeAt = -Infinity;
+  private readonly pause: BatchPause;
 
   constructor(
     private readonly session: Session,
     private readonly config: ReplicaLagConfig,
     private readonly onNotice: (message: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.pause = new BatchPause(() => this.behind(), onNotice);
+  }
+
+  /** Time spent waiting, for the progress report. */
+  get waitedMs(): number {
+    return this.pause.waitedMs;
+  }
 
   /** Wait until every replica is within the limit. `whileWaiting` runs about once a second during a pause (progress). */
   async beforeBatch(whileWaiting: () => void = () => undefined): Promise<void> {
     if (!this.started) await this.start();
-    if (!this.source || this.config.maxReplicaLagMs === null) return;
-    const limit = this.config.maxReplicaLagMs;
-    if (Date.now() - this.lastReadAt < POLL_MS) return;
-    const started = Date.now();
-    let reportedAt = started;
-    for (;;) {
-      const behind = (await this.source.read()).filter((r) => r.lagMs === null || r.lagMs > limit);
-      this.lastReadAt = Date.now();
-      if (behind.length === 0) break;
-      if (Date.now() - this.lastNoticeAt >= RENOTICE_MS) {
-        this.lastNoticeAt = Date.now();
-        this.onNotice(`pausing batches while ${behind.map(describe).join('; ')} (backfill.maxReplicaLagMs is ${limit}); they go on once every replica is within it`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      if (Date.now() - reportedAt >= 1000) {
-        this.waitedMs += Date.now() - reportedAt;
-        reportedAt = Date.now();
-        whileWaiting();
-      }
-    }
-    this.waitedMs += Date.now() - reportedAt;
+    if (!this.source || Date.now() - this.lastReadAt < POLL_MS) return;
+    await this.pause.beforeBatch(whileWaiting);
+  }
+
+  /** Why to wait: the replicas over the limit; null when none is. */
+  private async behind(): Promise<string | null> {
+    const limit = this.config.maxReplicaLagMs!;
+    const behind = (await this.source!.read()).filter((r) => r.lagMs === null || r.lagMs > limit);
+    this.lastReadAt = Date.now();
+    if (behind.length === 0) return null;
+    return `pausing batches while ${behind.map(describe).join('; ')} (backfill.maxReplicaLagMs is ${limit}); they go on once every replica is within it`;
   }
 
   async close(): Promise<void> {

@@ -102,8 +102,9 @@ export function buildProgram(): Command {
     const command = program.command(phase).alias(alias).description(description);
     if (phase === 'backfill') {
       command.option('--replica <url>', 'MySQL/MariaDB: a replica whose lag the backfill waits for (repeat for each; replaces backfill.replicas and TANDEM_REPLICA_URLS)', (url: string, urls: string[]) => [...urls, url], [] as string[]);
+      command.option('--pause-file <path>', 'while this file exists, wait before the next batch; delete it to go on (backfill.pauseFile)');
     }
-    command.action(async (options: { replica?: string[] }, self: Command) => runPhaseCommand(globals(self), phase, undefined, options.replica));
+    command.action(async (options: BackfillOptions, self: Command) => runPhaseCommand(globals(self), phase, undefined, options));
   }
 
   program
@@ -125,9 +126,17 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollback', id?: string, replicas: string[] = []): Promise<void> {
+/** The backfill command's own options. */
+interface BackfillOptions {
+  replica?: string[];
+  pauseFile?: string;
+}
+
+async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollback', id?: string, backfillOptions: BackfillOptions = {}): Promise<void> {
   const context = resolveContext(options);
-  if (replicas.length > 0) context.config = { ...context.config, backfill: { ...context.config.backfill, replicas } };
+  const { replica = [], pauseFile } = backfillOptions;
+  if (replica.length > 0) context.config = { ...context.config, backfill: { ...context.config.backfill, replicas: replica } };
+  if (pauseFile !== undefined) context.config = { ...context.config, backfill: { ...context.config.backfill, pauseFile } };
   const migrations = readMigrations(context);
   const reporter = cliReporter({ json: context.json, tty: Boolean(process.stderr.isTTY) && !context.json });
   const summary = await withSession(context, phase, { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) => {

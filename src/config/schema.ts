@@ -37,6 +37,7 @@ export const backfillSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('MySQL/MariaDB: connection URLs of the replicas whose lag the backfill waits for (SHOW REPLICA STATUS); the source cannot see it'),
+    pauseFile: z.string().min(1).nullable().default(null).describe('while this file exists, the backfill waits before its next batch; delete it to go on'),
   })
   .strict();
 

@@ -75,6 +75,71 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     return connect({ url: db.url, dir, reporter, config: { waitSeconds: 5, ...config } });
   }
 
+  it('waits while the pause file exists, says so, and goes on when it is deleted', async (ctx) => {
+    const db = await fresh('bf pause');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const pauseFile = join(scratchDir(), 'pause-backfill');
+    writeFileSync(pauseFile, '');
+    const reporter = collectingReporter();
+    const tandem = await open(db, migrationsDir('20260215000000_pause', hitsMigration('tallies')), { backfill: { ...fixedBatches(50).backfill, pauseFile } }, reporter);
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE tallies (id int PRIMARY KEY)');
+      await sql.batchInsert('tallies', Array.from({ length: 500 }, (_, i) => ({ id: i + 1 })), 250);
+      await tandem.expand();
+      const backfill = tandem.backfill();
+      let failed: unknown = null;
+      backfill.catch((error) => (failed = error));
+      const deadline = Date.now() + 10_000;
+      while (failed === null && !reporter.messages.some((m) => /pause-backfill exists/.test(m)) && Date.now() < deadline) await sleep(20);
+      if (failed) throw failed;
+      expect(reporter.messages.find((m) => /pause-backfill exists/.test(m))).toBe(`warning: 20260215000000_pause: pausing batches while ${pauseFile} exists (backfill.pauseFile, --pause-file); delete it to go on`);
+      await sleep(1_200);
+      expect(await hitCounts(sql, 'tallies')).toEqual({ rows: 500, ones: 0, min: 0, max: 0 });
+      // While it waits, the progress report goes on (about once a second) and counts the pause.
+      // (The MariaDB test server's redo log may be busy with other test files: that throttle may have paused too.)
+      expect(reporter.snapshots.at(-1)).toMatchObject({ rowsDone: 0 });
+      expect(reporter.snapshots.at(-1)!.pausedFor).toContain('pause file');
+      if (db.kind !== 'mysql') expect(reporter.snapshots.at(-1)!.pausedFor).toEqual(['pause file']);
+      rmSync(pauseFile);
+      await backfill;
+      expect(await hitCounts(sql, 'tallies')).toEqual({ rows: 500, ones: 500, min: 1, max: 1 });
+      expect(reporter.snapshots.at(-1)!.throttledMs).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      rmSync(pauseFile, { force: true });
+      await tandem.close();
+    }
+  }, 60_000);
+
+  it('tandem backfill --pause-file: waits while the file exists, and says so as JSON', async (ctx) => {
+    if (kind === 'pglite') return ctx.skip('the library test above covers PGlite; a PGlite directory admits one process at a time');
+    const db = await fresh('bf pause cli');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const dir = migrationsDir('20260216000000_pause_cli', hitsMigration('marks'));
+    const setup = await open(db, dir, {});
+    try {
+      await setup.session.db.raw('CREATE TABLE marks (id int PRIMARY KEY)');
+      await setup.session.db.batchInsert('marks', Array.from({ length: 300 }, (_, i) => ({ id: i + 1 })), 300);
+      await setup.expand();
+    } finally {
+      await setup.close();
+    }
+    const pauseFile = join(scratchDir(), 'hold');
+    writeFileSync(pauseFile, '');
+    const cli = spawnCli(['--url', db.url, '--dir', dir, '--json', 'backfill', '--pause-file', pauseFile], { cwd: scratchDir() });
+    const warnings = () => jsonLines(cli.stdout()).filter((line) => line.event === 'warning');
+    await until(() => warnings().length > 0, cli, 'the pause warning');
+    expect(warnings()[0]!.message).toContain(`pausing batches while ${pauseFile} exists`);
+    await withDb(db, async (sql) => expect(await hitCounts(sql, 'marks')).toEqual({ rows: 300, ones: 0, min: 0, max: 0 }));
+    rmSync(pauseFile);
+    const result = await cli.exited;
+    expect(result.code, result.stderr).toBe(0);
+    const last = jsonLines(result.stdout).filter((line) => line.event === 'progress').at(-1)!;
+    expect(last).toMatchObject({ rows_done: 300, done: true });
+    expect(last.paused_for).toEqual(db.kind === 'mysql' ? expect.arrayContaining(['pause file']) : ['pause file']);
+    await withDb(db, async (sql) => expect(await hitCounts(sql, 'marks')).toEqual({ rows: 300, ones: 300, min: 1, max: 1 }));
+  }, 60_000);
+
   it('walks a composite primary key (tenant_id, seq) in batches, updating every row exactly once', async (ctx) => {
     const db = await fresh('bf composite');
     if (!db) return ctx.skip(`${kind} server unavailable`);
