@@ -7,7 +7,7 @@ import { BatchPause, POLL_MS } from './batch-pause.js';
 export interface ReplicaLagConfig {
   /** Pause batches while a replica is further behind than this; null: never. */
   maxReplicaLagMs: number | null;
-  /** MySQL/MariaDB: replica connection URLs to watch (a source cannot see its replicas' lag). */
+  /** Replica connection URLs to watch (MySQL/MariaDB: needed, a source cannot see its replicas' lag; PostgreSQL: instead of every standby the primary streams to). */
   replicas: string[];
 }
 
@@ -32,9 +32,9 @@ interface LagSource {
  * while any is over `maxReplicaLagMs`, however long that takes; the progress line and a notice say
  * so, and the batches go on once every replica is within the limit.
  *
- * PostgreSQL: every streaming standby and logical subscriber is read on the primary itself
- * (pg_stat_replication; see PostgresStandbys). MySQL/MariaDB: the source does not know its replicas'
- * lag, so each replica in `replicas` is asked (SHOW REPLICA STATUS). PGlite has no replicas.
+ * PostgreSQL: every streaming standby and logical subscriber the primary sees (pg_stat_replication),
+ * or the standbys named in `replicas` (see PostgresStandbys). MySQL/MariaDB: the source does not know
+ * its replicas' lag, so each replica in `replicas` is asked (SHOW REPLICA STATUS). PGlite has none.
  */
 export class ReplicaLagThrottle {
   private source: LagSource | null = null;
@@ -82,10 +82,7 @@ export class ReplicaLagThrottle {
     if (config.maxReplicaLagMs === null) return;
     if (session.target.driver === 'pglite') return;
     if (session.adapter.dialect === 'postgres') {
-      if (config.replicas.length > 0) {
-        throw new Error(`replica URLs are for MySQL/MariaDB: on PostgreSQL tandem reads every standby's progress on the primary (pg_stat_replication); remove them (${WHERE})`);
-      }
-      this.source = await PostgresStandbys.open(session, this.onNotice);
+      this.source = await PostgresStandbys.open(session, config.replicas, this.onNotice);
       return;
     }
     if (config.replicas.length === 0) {
@@ -104,35 +101,56 @@ function describe(reading: Reading): string {
   return `${reading.replica} is ${(reading.lagMs / 1000).toFixed(1)} s behind`;
 }
 
+/** A standby's replayed WAL position (bytes since 0/0), or null with the reason it is unknown. */
+interface Position {
+  replica: string;
+  replayed: number | null;
+  why?: string;
+}
+
 /**
- * PostgreSQL, on the primary. pg_stat_replication's replay_lag is measured after the fact: it shows
- * how late WAL was replayed once the standby has replayed it, so it stays small while a standby
- * holds WAL back (say, `recovery_min_apply_delay`). So tandem keeps its own history of
- * pg_current_wal_lsn() with the time it read each, and a standby's lag is the age of the oldest WAL
- * position it has not replayed (replay_lsn, as the standby last reported it). That is a lower bound,
- * to within one reading, of how far behind it is. A standby reports on each WAL it receives and at
- * least every wal_receiver_status_interval (10 s by default), so once the app writes nothing, a
- * pause may outlast the lag by up to that interval.
+ * PostgreSQL. pg_stat_replication's replay_lag is measured after the fact: it shows how late WAL was
+ * replayed once the standby has replayed it, so it stays small while a standby holds WAL back (say,
+ * `recovery_min_apply_delay`). So tandem keeps its own history of the primary's pg_current_wal_lsn()
+ * with the time it read each, and a standby's lag is the age of the oldest position it has not
+ * replayed: a lower bound, to within one reading, of how far behind it is.
+ *
+ * Which standbys, and where their replay position comes from: by default every walsender of the
+ * primary (pg_stat_replication.replay_lsn, as the standby last reported it: on each WAL it receives
+ * and at least every wal_receiver_status_interval, 10 s by default, so once nothing writes, a pause
+ * may outlast the lag by up to that). With replica URLs, exactly those standbys, each asked for
+ * pg_last_wal_replay_lsn() itself: fresh, and it reaches cascading standbys the primary does not see.
  */
 class PostgresStandbys implements LagSource {
   private history: Array<{ at: number; lsn: number }> = [];
 
-  private constructor(private readonly db: Knex) {}
+  private constructor(
+    private readonly primary: Knex,
+    /** Standbys asked directly; empty: the primary's pg_stat_replication. */
+    private readonly named: Array<{ display: string; db: Knex }>,
+  ) {}
 
-  static async open(session: Session, onNotice: (message: string) => void): Promise<PostgresStandbys | null> {
-    const source = new PostgresStandbys(session.db);
+  static async open(session: Session, urls: string[], onNotice: (message: string) => void): Promise<PostgresStandbys | null> {
+    if (urls.length > 0) {
+      const source = new PostgresStandbys(session.db, await openReplicas(urls, 'postgres', 'standby', async (db) => {
+        const rows = (await db.raw('SELECT pg_is_in_recovery() AS standby')).rows as Array<{ standby: boolean }>;
+        return rows[0]?.standby === true ? null : 'is not a standby (pg_is_in_recovery() is false): list standbys of the server tandem runs on';
+      }));
+      return source;
+    }
+    const source = new PostgresStandbys(session.db, []);
     // Without pg_read_all_stats (or superuser) every column but the pid is NULL.
-    const rows = await source.query();
+    const rows = await source.walSenders();
     if (rows.some((row) => row.pid !== null && row.state === null)) {
-      onNotice('cannot see the standbys\' progress (pg_stat_replication needs the pg_read_all_stats role or a superuser), so the backfill does not pause for replica lag: GRANT pg_read_all_stats TO the user tandem runs as');
+      onNotice('cannot see the standbys\' progress (pg_stat_replication needs the pg_read_all_stats role or a superuser), so the backfill does not pause for replica lag: GRANT pg_read_all_stats TO the user tandem runs as, or name the standbys (--replica)');
       return null;
     }
     return source;
   }
 
-  /** The primary's WAL position, and one row per standby (none: a single row whose pid is null). */
-  private async query(): Promise<Array<{ current: number; pid: number | null; name: string | null; state: string | null; replayed: number | null }>> {
-    const result = await this.db.raw(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS current, r.pid,
+  /** The primary's WAL position, and one row per walsender but base backups (none: a single row whose pid is null). */
+  private async walSenders(): Promise<Array<{ current: number; pid: number | null; name: string | null; state: string | null; replayed: number | null }>> {
+    const result = await this.primary.raw(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS current, r.pid,
   coalesce(nullif(r.application_name, ''), host(r.client_addr), 'pid ' || r.pid) AS name, r.state,
   pg_wal_lsn_diff(r.replay_lsn, '0/0')::float8 AS replayed
 FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication AS r ON r.state IS DISTINCT FROM 'backup'`);
@@ -145,55 +163,89 @@ FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication AS r ON r.state IS DISTINCT
     }));
   }
 
+  /** The primary's WAL position now, and each standby's replayed position. */
+  private async positions(): Promise<{ current: number; standbys: Position[] }> {
+    if (this.named.length === 0) {
+      const rows = await this.walSenders();
+      const standbys = rows
+        .filter((row) => row.pid !== null)
+        .map((row): Position => ({ replica: `standby ${row.name}`, replayed: row.replayed, ...(row.replayed === null ? { why: `(${row.state}) has not reported what it replayed` } : {}) }));
+      return { current: rows[0]?.current ?? 0, standbys };
+    }
+    const current = Number(((await this.primary.raw(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS lsn`)).rows as Array<{ lsn: unknown }>)[0]?.lsn ?? 0);
+    const standbys = await Promise.all(
+      this.named.map(async ({ display, db }): Promise<Position> => {
+        try {
+          const rows = (await db.raw(`SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::float8 AS replayed`)).rows as Array<{ replayed: unknown }>;
+          const replayed = rows[0]?.replayed ?? null;
+          return replayed === null ? { replica: display, replayed: null, why: 'is not replaying (pg_last_wal_replay_lsn() is NULL: promoted, or not a standby)' } : { replica: display, replayed: Number(replayed) };
+        } catch (error) {
+          return { replica: display, replayed: null, why: `cannot be read (${redactSecrets((error as Error).message).slice(0, 200)})` };
+        }
+      }),
+    );
+    return { current, standbys };
+  }
+
   async read(): Promise<Reading[]> {
-    const rows = await this.query();
+    const { current, standbys } = await this.positions();
     const now = Date.now();
-    const current = rows[0]?.current ?? 0;
     if (this.history.at(-1)?.lsn !== current) this.history.push({ at: now, lsn: current });
-    const standbys = rows.filter((row) => row.pid !== null);
-    const readings = standbys.map((row): Reading => {
-      if (row.replayed === null) return { replica: `standby ${row.name}`, lagMs: null, why: `(${row.state}) has not reported what it replayed` };
-      const oldestMissing = this.history.find((entry) => entry.lsn > row.replayed!);
-      return { replica: `standby ${row.name}`, lagMs: oldestMissing ? now - oldestMissing.at : 0 };
+    const readings = standbys.map((standby): Reading => {
+      if (standby.replayed === null) return { replica: standby.replica, lagMs: null, why: standby.why ?? 'cannot tell its lag' };
+      const oldestMissing = this.history.find((entry) => entry.lsn > standby.replayed!);
+      return { replica: standby.replica, lagMs: oldestMissing ? now - oldestMissing.at : 0 };
     });
     // Keep what a standby may still need: entries past the least replayed position, and the newest.
-    const least = Math.min(...standbys.map((row) => row.replayed ?? 0), current);
+    const least = Math.min(...standbys.map((standby) => standby.replayed ?? 0), current);
     const firstNeeded = this.history.findIndex((entry) => entry.lsn > least);
     this.history = this.history.slice(firstNeeded === -1 ? this.history.length - 1 : firstNeeded);
     return readings;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await closeReplicas(this.named);
+  }
 }
 
 /** Where replica URLs come from, for the errors. */
 const WHERE = 'replicas are given by --replica, TANDEM_REPLICA_URLS or backfill.replicas in tandem.config.json';
 
+/**
+ * Connections to the replicas named by URL, each read once by `check` (null: fine, else what is
+ * wrong): a URL that is wrong, or not a replica, fails here, before any batch, naming it without its password.
+ */
+async function openReplicas(urls: string[], dialect: 'postgres' | 'mysql', noun: string, check: (db: Knex) => Promise<string | null>): Promise<Array<{ display: string; db: Knex }>> {
+  const replicas: Array<{ display: string; db: Knex }> = [];
+  try {
+    for (const [index, url] of urls.entries()) {
+      const target = parseConnectionUrl(url);
+      const name = `${noun} ${index + 1} of ${urls.length} (${target.display})`;
+      if (target.dialect !== dialect || target.driver === 'pglite') throw new Error(`${name} is not a ${dialect === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL server'} URL, as the database tandem runs on is; ${WHERE}`);
+      const replica = { display: `${noun} ${target.display}`, db: createKnex(target, { applicationName: 'tandem replica lag' }) };
+      replicas.push(replica);
+      const problem = await check(replica.db).catch((error: Error) => {
+        throw new Error(`${name} cannot be read: ${redactSecrets(error.message)}; fix its URL${dialect === 'mysql' ? ' (its user needs REPLICATION CLIENT, on MariaDB SLAVE MONITOR)' : ''}, or remove it; ${WHERE}`);
+      });
+      if (problem) throw new Error(`${name} ${problem}; ${WHERE}`);
+    }
+  } catch (error) {
+    await closeReplicas(replicas);
+    throw error;
+  }
+  return replicas;
+}
+
+async function closeReplicas(replicas: Array<{ db: Knex }>): Promise<void> {
+  await Promise.all(replicas.map((replica) => replica.db.destroy().catch(() => undefined)));
+}
+
 /** MySQL/MariaDB: each replica's own SHOW REPLICA STATUS (Seconds_Behind_Master: whole seconds). */
 class MysqlReplicas implements LagSource {
   private constructor(private readonly replicas: Array<{ display: string; db: Knex }>) {}
 
-  /** Connects to each replica and reads it once: a URL that is wrong, or not a replica, fails here, before any batch. */
   static async open(urls: string[]): Promise<MysqlReplicas> {
-    const replicas: Array<{ display: string; db: Knex }> = [];
-    const source = new MysqlReplicas(replicas);
-    try {
-      for (const [index, url] of urls.entries()) {
-        const target = parseConnectionUrl(url);
-        const name = `replica ${index + 1} of ${urls.length} (${target.display})`;
-        if (target.dialect !== 'mysql') throw new Error(`${name} is not a MySQL/MariaDB URL; ${WHERE}`);
-        const replica = { display: `replica ${target.display}`, db: createKnex(target, { applicationName: 'tandem replica lag' }) };
-        replicas.push(replica);
-        const status = await replicaStatus(replica.db).catch((error: Error) => {
-          throw new Error(`${name} cannot be read: ${redactSecrets(error.message)}; fix its URL (its user needs REPLICATION CLIENT, on MariaDB SLAVE MONITOR), or remove it; ${WHERE}`);
-        });
-        if (!status) throw new Error(`${name} is not a replica (SHOW REPLICA STATUS is empty): list the replicas of the server tandem runs on; ${WHERE}`);
-      }
-    } catch (error) {
-      await source.close();
-      throw error;
-    }
-    return source;
+    return new MysqlReplicas(await openReplicas(urls, 'mysql', 'replica', async (db) => ((await replicaStatus(db)) ? null : 'is not a replica (SHOW REPLICA STATUS is empty): list the replicas of the server tandem runs on')));
   }
 
   async read(): Promise<Reading[]> {
@@ -218,7 +270,7 @@ class MysqlReplicas implements LagSource {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.replicas.map((replica) => replica.db.destroy().catch(() => undefined)));
+    await closeReplicas(this.replicas);
   }
 }
 

@@ -101,7 +101,7 @@ export function buildProgram(): Command {
   for (const [phase, alias, description] of phaseCommands) {
     const command = program.command(phase).alias(alias).description(description);
     if (phase === 'backfill') {
-      command.option('--replica <url>', 'MySQL/MariaDB: a replica whose lag the backfill waits for (repeat for each; replaces backfill.replicas and TANDEM_REPLICA_URLS)', (url: string, urls: string[]) => [...urls, url], [] as string[]);
+      command.option('--replica <url>', 'a replica whose lag the backfill waits for (repeat for each; replaces backfill.replicas and TANDEM_REPLICA_URLS); needed on MySQL/MariaDB, on PostgreSQL instead of every standby of the primary', (url: string, urls: string[]) => [...urls, url], [] as string[]);
       command.option('--pause-file <path>', 'while this file exists, wait before the next batch; delete it to go on (backfill.pauseFile)');
     }
     command.action(async (options: BackfillOptions, self: Command) => runPhaseCommand(globals(self), phase, undefined, options));

@@ -32,11 +32,11 @@ export const backfillSchema = z
       .min(0)
       .nullable()
       .default(1000)
-      .describe('before each batch, wait while a replica is further behind than this (PostgreSQL: every standby the primary streams to; MySQL/MariaDB: the replicas listed in replicas); null: never wait'),
+      .describe('before each batch, wait while a replica is further behind than this (PostgreSQL: every standby the primary streams to, or those in replicas; MySQL/MariaDB: the replicas in replicas); null: never wait'),
     replicas: z
       .array(z.string().min(1))
       .default([])
-      .describe('MySQL/MariaDB: connection URLs of the replicas whose lag the backfill waits for (SHOW REPLICA STATUS); the source cannot see it'),
+      .describe('connection URLs of the replicas whose lag the backfill waits for: needed on MySQL/MariaDB (the source cannot see it); on PostgreSQL instead of every standby the primary streams to'),
     pauseFile: z.string().min(1).nullable().default(null).describe('while this file exists, the backfill waits before its next batch; delete it to go on'),
   })
   .strict();

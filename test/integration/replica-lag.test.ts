@@ -126,18 +126,37 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     }
   }, 60_000);
 
-  it('refuses replica URLs on PostgreSQL, which finds its standbys itself', async (ctx) => {
+  it('watches the standbys named by URL instead, asking each for its replay position; refuses one that is no standby', async (ctx) => {
     if (!pair) return ctx.skip(reason);
-    const tandem = await connect({ url: await database('lag_pangs'), dir: migrationsDir('pangs'), config: config({ replicas: ['mysql://monitor:hunter2@127.0.0.1:1/'] }) });
+    const reporter = collectingReporter();
+    const tandem = await connect({ url: await database('lag_pangs'), dir: migrationsDir('pangs'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30, replicas: [pair.primaryUrl] }) });
     try {
-      await tandem.session.db.raw('CREATE TABLE pangs (id int PRIMARY KEY)');
-      await tandem.session.db.raw('INSERT INTO pangs SELECT generate_series(1, 10)');
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE pangs (id int PRIMARY KEY, payload text)');
+      await sql.raw(`INSERT INTO pangs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
       await tandem.expand();
-      const error = await tandem.backfill().then(() => null, (e: Error) => e);
-      expect(String(error?.message)).toMatch(/replica URLs are for MySQL\/MariaDB: on PostgreSQL tandem reads every standby's progress on the primary \(pg_stat_replication\); remove them/);
-      expect(await hits(tandem, 'pangs')).toEqual({ rows: 10, ones: 0 });
+      // The primary is no standby: refused before any batch.
+      await expect(tandem.backfill()).rejects.toThrow(/standby 1 of 1 \(postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres\) is not a standby \(pg_is_in_recovery\(\) is false\)/);
+      expect(await hits(tandem, 'pangs')).toEqual({ rows: ROWS, ones: 0 });
     } finally {
       await tandem.close();
+    }
+    const named = await connect({ url: pair.primaryUrl.replace(/\/postgres$/, '/lag_pangs'), dir: migrationsDir('pangs'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30, replicas: [pair.replicaUrl] }) });
+    try {
+      await holdBack('3s');
+      const backfill = named.backfill();
+      let failed: unknown = null;
+      backfill.catch((error) => (failed = error));
+      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /s behind/.test(m)));
+      if (failed) throw failed;
+      expect(reporter.messages.find((m) => /s behind/.test(m))).toContain(`pausing batches while standby ${pair.replicaUrl} is `);
+      await holdBack('0');
+      await backfill;
+      expect(await hits(named, 'pangs')).toEqual({ rows: ROWS, ones: ROWS });
+      expect(reporter.snapshots.at(-1)!.pausedFor).toEqual(['replica lag']);
+    } finally {
+      await holdBack('0');
+      await named.close();
     }
   }, 60_000);
 
