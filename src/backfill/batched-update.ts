@@ -10,6 +10,7 @@ import { BackfillVacuum } from './backfill-vacuum.js';
 import { RedoThrottle } from './redo-throttle.js';
 import { ReplicaLagThrottle } from './replica-lag.js';
 import { PauseFile } from './pause-file.js';
+import { RunningQueriesThrottle } from './running-queries.js';
 
 export interface BackfillSnapshot {
   migrationId: string;
@@ -20,9 +21,9 @@ export interface BackfillSnapshot {
   batchSize: number;
   rowsPerSecond: number;
   etaSeconds: number | null;
-  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts), for replicas behind (replica-lag.ts), for a pause file (pause-file.ts). */
+  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts), replicas behind (replica-lag.ts), a pause file (pause-file.ts), a busy database (running-queries.ts). */
   throttledMs: number;
-  /** What it paused for, when it did: 'redo log', 'replica lag', 'pause file'. */
+  /** What it paused for, when it did: 'redo log', 'replica lag', 'pause file', 'busy database'. */
   pausedFor: string[];
   done: boolean;
 }
@@ -126,6 +127,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   const throttle = new RedoThrottle(session, backfill.redoThrottlePercent, options.onNotice);
   const replicaLag = new ReplicaLagThrottle(session, backfill, options.onNotice);
   const pauseFile = new PauseFile(backfill.pauseFile, options.onNotice);
+  const busy = new RunningQueriesThrottle(session, backfill.maxRunningQueries, options.onNotice);
   const startedAt = Date.now();
   const rowsAtStart = progress.rowsDone;
   const report = (): void => {
@@ -141,11 +143,12 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize,
       rowsPerSecond: rate,
       etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
-      throttledMs: throttle.waitedMs + replicaLag.waitedMs + pauseFile.waitedMs,
+      throttledMs: throttle.waitedMs + replicaLag.waitedMs + pauseFile.waitedMs + busy.waitedMs,
       pausedFor: [
         ...(throttle.waitedMs > 0 ? ['redo log'] : []),
         ...(replicaLag.waitedMs > 0 ? ['replica lag'] : []),
         ...(pauseFile.waitedMs > 0 ? ['pause file'] : []),
+        ...(busy.waitedMs > 0 ? ['busy database'] : []),
       ],
       done: progress!.done,
     });
@@ -186,6 +189,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       await throttle.beforeBatch(lastBatchMs);
       await pauseFile.beforeBatch(report);
       await replicaLag.beforeBatch(report);
+      await busy.beforeBatch(report);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
       const updated = await retrying(() =>

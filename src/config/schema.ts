@@ -38,6 +38,13 @@ export const backfillSchema = z
       .default([])
       .describe('connection URLs of the replicas whose lag the backfill waits for: needed on MySQL/MariaDB (the source cannot see it); on PostgreSQL instead of every standby the primary streams to'),
     pauseFile: z.string().min(1).nullable().default(null).describe('while this file exists, the backfill waits before its next batch; delete it to go on'),
+    maxRunningQueries: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(null)
+      .describe('before each batch, wait while more than this many other sessions on the database are running a statement (the app is busy); null: never wait'),
   })
   .strict();
 

@@ -140,6 +140,39 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     await withDb(db, async (sql) => expect(await hitCounts(sql, 'marks')).toEqual({ rows: 300, ones: 300, min: 1, max: 1 }));
   }, 60_000);
 
+  it('waits while more than maxRunningQueries other sessions on the database run a statement', async (ctx) => {
+    if (kind === 'pglite') return ctx.skip('PGlite has one session: nobody else runs statements');
+    const db = await fresh('bf busy');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const reporter = collectingReporter();
+    const tandem = await open(db, migrationsDir('20260217000000_busy', hitsMigration('loads')), { backfill: { ...fixedBatches(50).backfill, maxRunningQueries: 1 } }, reporter);
+    const app = appKnex(db, 3);
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE loads (id int PRIMARY KEY)');
+      await sql.batchInsert('loads', Array.from({ length: 500 }, (_, i) => ({ id: i + 1 })), 250);
+      await tandem.expand();
+      // Three app sessions busy for 2 s: one over the limit would do; three make the count plain.
+      const busy = Promise.all([1, 2, 3].map(() => app.raw(db.kind === 'mysql' ? 'SELECT SLEEP(2)' : 'SELECT pg_sleep(2)')));
+      await sleep(300);
+      const backfill = tandem.backfill();
+      let failed: unknown = null;
+      backfill.catch((error) => (failed = error));
+      const deadline = Date.now() + 10_000;
+      while (failed === null && !reporter.messages.some((m) => /running a statement/.test(m)) && Date.now() < deadline) await sleep(20);
+      if (failed) throw failed;
+      expect(reporter.messages.find((m) => /running a statement/.test(m))).toContain('pausing batches while 3 other sessions on this database are running a statement (backfill.maxRunningQueries is 1)');
+      expect(await hitCounts(sql, 'loads')).toEqual({ rows: 500, ones: 0, min: 0, max: 0 });
+      await busy;
+      await backfill;
+      expect(await hitCounts(sql, 'loads')).toEqual({ rows: 500, ones: 500, min: 1, max: 1 });
+      expect(reporter.snapshots.at(-1)!.pausedFor).toContain('busy database');
+    } finally {
+      await app.destroy();
+      await tandem.close();
+    }
+  }, 60_000);
+
   it('walks a composite primary key (tenant_id, seq) in batches, updating every row exactly once', async (ctx) => {
     const db = await fresh('bf composite');
     if (!db) return ctx.skip(`${kind} server unavailable`);
