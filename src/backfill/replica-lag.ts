@@ -245,23 +245,23 @@ class MysqlReplicas implements LagSource {
   private constructor(private readonly replicas: Array<{ display: string; db: Knex }>) {}
 
   static async open(urls: string[]): Promise<MysqlReplicas> {
-    return new MysqlReplicas(await openReplicas(urls, 'mysql', 'replica', async (db) => ((await replicaStatus(db)) ? null : 'is not a replica (SHOW REPLICA STATUS is empty): list the replicas of the server tandem runs on')));
+    return new MysqlReplicas(await openReplicas(urls, 'mysql', 'replica', async (db) => ((await replicaStatus(db)).length > 0 ? null : 'is not a replica (SHOW REPLICA STATUS is empty): list the replicas of the server tandem runs on')));
   }
 
   async read(): Promise<Reading[]> {
     return Promise.all(
       this.replicas.map(async ({ display, db }): Promise<Reading> => {
         try {
-          const status = await replicaStatus(db);
-          if (!status) return { replica: display, lagMs: null, why: 'is no longer a replica' };
-          const seconds = status.Seconds_Behind_Master ?? status.Seconds_Behind_Source;
-          if (seconds === null || seconds === undefined) {
-            const io = status.Slave_IO_Running ?? status.Replica_IO_Running;
-            const sql = status.Slave_SQL_Running ?? status.Replica_SQL_Running;
-            const error = status.Last_SQL_Error || status.Last_IO_Error;
-            return { replica: display, lagMs: null, why: `is not replicating (IO thread: ${io ?? '?'}, SQL thread: ${sql ?? '?'}${error ? `, ${String(error).slice(0, 200)}` : ''})` };
+          const channels = await replicaStatus(db);
+          if (channels.length === 0) return { replica: display, lagMs: null, why: 'is no longer a replica' };
+          // Several sources (MariaDB connections, MySQL channels): the worst one counts.
+          let worst: Reading = { replica: display, lagMs: 0 };
+          for (const status of channels) {
+            const reading = channelReading(display, status);
+            if (reading.lagMs === null) return reading;
+            if (reading.lagMs > worst.lagMs!) worst = reading;
           }
-          return { replica: display, lagMs: Number(seconds) * 1000 };
+          return worst;
         } catch (error) {
           return { replica: display, lagMs: null, why: `cannot be read (${redactSecrets((error as Error).message).slice(0, 200)})` };
         }
@@ -276,16 +276,36 @@ class MysqlReplicas implements LagSource {
 
 type ReplicaStatus = Record<string, string | number | null | undefined>;
 
-/** SHOW REPLICA STATUS (MariaDB 10.5+, MySQL 8.0.22+; SHOW SLAVE STATUS before): one row, or null on a server that is no replica. */
-async function replicaStatus(db: Knex): Promise<ReplicaStatus | null> {
-  let rows: ReplicaStatus[];
-  try {
-    rows = (await db.raw('SHOW REPLICA STATUS'))[0] as ReplicaStatus[];
-  } catch (error) {
-    if ((error as { errno?: number }).errno !== 1064) throw error;
-    rows = (await db.raw('SHOW SLAVE STATUS'))[0] as ReplicaStatus[];
+/** One replication source's state on a replica. */
+function channelReading(display: string, status: ReplicaStatus): Reading {
+  const source = status.Connection_name || status.Channel_Name ? ` (source ${String(status.Connection_name || status.Channel_Name)})` : '';
+  const seconds = status.Seconds_Behind_Master ?? status.Seconds_Behind_Source;
+  if (seconds === null || seconds === undefined) {
+    const io = status.Slave_IO_Running ?? status.Replica_IO_Running;
+    const sql = status.Slave_SQL_Running ?? status.Replica_SQL_Running;
+    const error = status.Last_SQL_Error || status.Last_IO_Error;
+    return { replica: display, lagMs: null, why: `is not replicating${source} (IO thread: ${io ?? '?'}, SQL thread: ${sql ?? '?'}${error ? `, ${String(error).slice(0, 200)}` : ''})` };
   }
-  return rows[0] ?? null;
+  return { replica: display, lagMs: Number(seconds) * 1000 };
+}
+
+/**
+ * A replica's status, one row per replication source (empty on a server that is no replica):
+ * MariaDB's SHOW ALL REPLICAS STATUS (10.5+; SHOW ALL SLAVES STATUS before) lists every named
+ * connection, where SHOW REPLICA STATUS shows only the default one; MySQL's SHOW REPLICA STATUS
+ * (8.0.22+; SHOW SLAVE STATUS before) lists every channel.
+ */
+async function replicaStatus(db: Knex): Promise<ReplicaStatus[]> {
+  const statements = ['SHOW ALL REPLICAS STATUS', 'SHOW ALL SLAVES STATUS', 'SHOW REPLICA STATUS', 'SHOW SLAVE STATUS'];
+  for (const [index, statement] of statements.entries()) {
+    try {
+      return (await db.raw(statement))[0] as ReplicaStatus[];
+    } catch (error) {
+      // A syntax error: this server spells it differently.
+      if ((error as { errno?: number }).errno !== 1064 || index === statements.length - 1) throw error;
+    }
+  }
+  return [];
 }
 
 /** Replicas registered with this source (SHOW REPLICA HOSTS; needs a privilege tandem may lack, so failures say nothing). */

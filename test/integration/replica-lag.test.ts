@@ -263,6 +263,28 @@ describe('backfill and replica lag on mariadb (source + replica)', () => {
     }
   }, 90_000);
 
+  it('counts every replication source of a replica: a broken named connection (multi-source) pauses the backfill too', async (ctx) => {
+    if (!pair) return ctx.skip(reason);
+    // A second source the replica cannot reach: SHOW REPLICA STATUS would show only the default, healthy one.
+    await pair.onReplica(`CHANGE MASTER 'second' TO MASTER_HOST = '127.0.0.1', MASTER_PORT = 1, MASTER_USER = 'root', MASTER_CONNECT_RETRY = 1; START SLAVE 'second'`);
+    const { tandem, reporter } = await sourceWithTable('pyngs', { replicas: [pair.replicaUrl], maxReplicaLagMs: 1000, redoThrottlePercent: 100 });
+    try {
+      const backfill = tandem.backfill();
+      let failed: unknown = null;
+      backfill.catch((error) => (failed = error));
+      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /is not replicating/.test(m)));
+      if (failed) throw failed;
+      expect(reporter.messages.find((m) => /is not replicating/.test(m))).toMatch(/replica mysql:\/\/root@127\.0\.0\.1:\d+\/mysql is not replicating \(source second\) \(IO thread: (Connecting|No), SQL thread: Yes/);
+      expect(await hits(tandem, 'pyngs')).toEqual({ rows: ROWS, ones: 0 });
+      await pair.onReplica(`STOP SLAVE 'second'; RESET SLAVE 'second' ALL`);
+      await backfill;
+      expect(await hits(tandem, 'pyngs')).toEqual({ rows: ROWS, ones: ROWS });
+    } finally {
+      await pair.onReplica(`STOP SLAVE 'second'; RESET SLAVE 'second' ALL`).catch(() => undefined);
+      await tandem.close();
+    }
+  }, 60_000);
+
   it('refuses, before any batch, a replica URL that is not a replica or cannot be read, without printing its password', async (ctx) => {
     if (!pair) return ctx.skip(reason);
     // The source itself is no replica.
