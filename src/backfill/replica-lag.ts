@@ -32,8 +32,8 @@ interface LagSource {
  * while any is over `maxReplicaLagMs`, however long that takes; the progress line and a notice say
  * so, and the batches go on once every replica is within the limit.
  *
- * PostgreSQL: every streaming standby and logical subscriber the primary sees (pg_stat_replication),
- * or the standbys named in `replicas` (see PostgresStandbys). MySQL/MariaDB: the source does not know
+ * PostgreSQL: every physical standby the primary streams to (pg_stat_replication), or the standbys
+ * named in `replicas` (see PostgresStandbys). MySQL/MariaDB: the source does not know
  * its replicas' lag, so each replica in `replicas` is asked (SHOW REPLICA STATUS). PGlite has none.
  */
 export class ReplicaLagThrottle {
@@ -115,8 +115,8 @@ interface Position {
  * with the time it read each, and a standby's lag is the age of the oldest position it has not
  * replayed: a lower bound, to within one reading, of how far behind it is.
  *
- * Which standbys, and where their replay position comes from: by default every walsender of the
- * primary (pg_stat_replication.replay_lsn, as the standby last reported it: on each WAL it receives
+ * Which standbys, and where their replay position comes from: by default every physical standby the
+ * primary streams to (pg_stat_replication.replay_lsn, as the standby last reported it: on each WAL it receives
  * and at least every wal_receiver_status_interval, 10 s by default, so once nothing writes, a pause
  * may outlast the lag by up to that). With replica URLs, exactly those standbys, each asked for
  * pg_last_wal_replay_lsn() itself: fresh, and it reaches cascading standbys the primary does not see.
@@ -148,12 +148,19 @@ class PostgresStandbys implements LagSource {
     return source;
   }
 
-  /** The primary's WAL position, and one row per walsender but base backups (none: a single row whose pid is null). */
+  /**
+   * The primary's WAL position, and one row per physical standby (none: a single row whose pid is
+   * null). Left out: base backups, and logical decoding consumers (CDC connectors, subscriptions),
+   * which no app reads from or fails over to, and which often lag by design: a Debezium connector
+   * that batches must not hold every deploy's backfill.
+   */
   private async walSenders(): Promise<Array<{ current: number; pid: number | null; name: string | null; state: string | null; replayed: number | null }>> {
     const result = await this.primary.raw(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS current, r.pid,
   coalesce(nullif(r.application_name, ''), host(r.client_addr), 'pid ' || r.pid) AS name, r.state,
   pg_wal_lsn_diff(r.replay_lsn, '0/0')::float8 AS replayed
-FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication AS r ON r.state IS DISTINCT FROM 'backup'`);
+FROM (SELECT 1) AS one
+LEFT JOIN (pg_stat_replication AS r LEFT JOIN pg_replication_slots AS s ON s.active_pid = r.pid)
+  ON r.state IS DISTINCT FROM 'backup' AND s.slot_type IS DISTINCT FROM 'logical'`);
     return (result.rows as Array<{ current: unknown; pid: number | null; name: string | null; state: string | null; replayed: unknown }>).map((row) => ({
       current: Number(row.current),
       pid: row.pid,

@@ -8,6 +8,7 @@
  * recovery_min_apply_delay holds back every commit it receives; a MariaDB replica whose SQL thread
  * is stopped applies nothing (its lag is then unknown, Seconds_Behind_Master NULL).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +41,14 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
+  }
+}
+
+async function waitForAsync(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
   }
 }
 
@@ -157,6 +166,36 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     } finally {
       await holdBack('0');
       await named.close();
+    }
+  }, 60_000);
+
+  it('does not wait for a logical decoding consumer (a CDC connector) that lags', async (ctx) => {
+    if (!pair) return ctx.skip(reason);
+    const url = await database('lag_pyngs');
+    const port = new URL(url).port;
+    const recvlogical = (args: string[]) => [join(pair!.bin!, 'pg_recvlogical'), ['-h', '127.0.0.1', '-p', port, '-U', 'postgres', '-d', 'lag_pyngs', '--slot', 'tandem_cdc', ...args]] as const;
+    const reporter = collectingReporter();
+    const tandem = await connect({ url, dir: migrationsDir('pyngs'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30 }) });
+    // A consumer that reports its position only every 10 minutes, so it is soon "behind".
+    const [command, createArgs] = recvlogical(['--create-slot', '-P', 'test_decoding']);
+    const created = spawnSync(command, createArgs, { encoding: 'utf8' });
+    expect(created.status, created.stderr).toBe(0);
+    const consumer = spawn(...recvlogical(['--start', '-f', '/dev/null', '--status-interval=600', '--fsync-interval=600']), { stdio: 'ignore' });
+    try {
+      const sql = tandem.session.db;
+      await waitForAsync('the consumer to stream', async () => rowsOf<{ n: unknown }>(await sql.raw(`SELECT count(*) AS n FROM pg_stat_replication WHERE application_name = 'pg_recvlogical' AND state = 'streaming'`))[0]!.n === '1');
+      await sql.raw('CREATE TABLE pyngs (id int PRIMARY KEY, payload text)');
+      await sql.raw(`INSERT INTO pyngs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
+      await tandem.expand();
+      await tandem.backfill();
+      expect(await hits(tandem, 'pyngs')).toEqual({ rows: ROWS, ones: ROWS });
+      expect(reporter.snapshots.at(-1)!.throttledMs).toBe(0);
+      expect(reporter.messages.filter((m) => /behind/.test(m))).toEqual([]);
+    } finally {
+      consumer.kill();
+      await new Promise((resolve) => (consumer.exitCode === null ? consumer.once('exit', resolve) : resolve(null)));
+      await tandem.session.db.raw(`SELECT pg_drop_replication_slot('tandem_cdc')`).catch(() => undefined);
+      await tandem.close();
     }
   }, 60_000);
 

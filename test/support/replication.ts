@@ -17,6 +17,8 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 
 export interface ReplicationPair {
+  /** PostgreSQL: the server binaries' directory (pg_recvlogical and friends). */
+  bin?: string;
   primaryUrl: string;
   replicaUrl: string;
   /** Run SQL on the replica (as its superuser). */
@@ -85,7 +87,8 @@ export async function startPostgresPair(standbyName: string): Promise<{ pair: Re
   try {
     run(join(bin, 'initdb'), ['-D', primary, '-A', 'trust', '-U', 'postgres', '--no-sync'], user);
     const common = `listen_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nshared_buffers = 16MB\nmax_connections = 30\n`;
-    appendFileSync(join(primary, 'postgresql.conf'), `${common}port = ${primaryPort}\n`);
+    // wal_level logical: a test runs a logical decoding consumer next to the standby.
+    appendFileSync(join(primary, 'postgresql.conf'), `${common}port = ${primaryPort}\nwal_level = logical\n`);
     run(join(bin, 'pg_ctl'), ['-D', primary, '-l', join(dir, 'primary.log'), '-w', 'start'], user);
     run(join(bin, 'pg_basebackup'), ['-d', `host=127.0.0.1 port=${primaryPort} user=postgres application_name=${standbyName}`, '-D', standby, '-R', '-X', 'stream', '-c', 'fast'], user);
     // The standby reports its progress every second (default 10 s), so a test's pause ends soon after it catches up.
@@ -115,7 +118,7 @@ export async function startPostgresPair(standbyName: string): Promise<{ pair: Re
       await client.end();
     }
   });
-  return { pair: { primaryUrl, replicaUrl, onReplica, stop }, reason: '' };
+  return { pair: { bin, primaryUrl, replicaUrl, onReplica, stop }, reason: '' };
 }
 
 function pgCtl(bin: string, user: string | undefined, args: string[]): [string, string[]] {
