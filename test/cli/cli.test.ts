@@ -308,6 +308,10 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(fresh.stdout).toContain('CREATE TABLE items');
     expect(fresh.stdout).toContain('UPDATE items SET label = name');
     expect(fresh.stdout).toContain('in keyset batches');
+    // When the batches wait (the defaults): for standbys on PostgreSQL, for the redo log on MariaDB.
+    if (db.kind === 'postgres') expect(fresh.stdout).toContain('before each batch, waits while a physical standby the primary streams to is over 1000 ms behind');
+    if (db.kind === 'mysql' && /mariadb/i.test(fresh.stdout)) expect(fresh.stdout).toContain('before each batch, waits while the InnoDB redo log is over 70 % full');
+    if (db.kind === 'pglite') expect(fresh.stdout).not.toContain('before each batch');
     expect(await tables()).toEqual([]); // not even the ledger
 
     expect((await tandem(['--url', db.url, 'expand'], dir.cwd)).code).toBe(0);
