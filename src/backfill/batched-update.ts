@@ -8,7 +8,7 @@ import { faultPoint } from '../runner/fault-points.js';
 import { assignedColumns, type BatchableUpdate } from './parse-update.js';
 import { BackfillVacuum } from './backfill-vacuum.js';
 import { RedoThrottle } from './redo-throttle.js';
-import { ReplicaLagThrottle } from './replica-lag.js';
+import { ReplicaLagThrottle } from './replica-lag/throttle.js';
 import { PauseFile } from './pause-file.js';
 import { RunningQueriesThrottle } from './running-queries.js';
 
@@ -21,7 +21,7 @@ export interface BackfillSnapshot {
   batchSize: number;
   rowsPerSecond: number;
   etaSeconds: number | null;
-  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts), replicas behind (replica-lag.ts), a pause file (pause-file.ts), a busy database (running-queries.ts). */
+  /** Time this run spent pausing: for the MariaDB redo log (redo-throttle.ts), replicas behind (replica-lag/), a pause file (pause-file.ts), a busy database (running-queries.ts). */
   throttledMs: number;
   /** What it paused for, when it did: 'redo log', 'replica lag', 'pause file', 'busy database'. */
   pausedFor: string[];

@@ -3,7 +3,7 @@ import { isMariadb, type Session } from '../db/session.js';
 
 /**
  * When a backfill on this session waits before a batch, in words, for `tandem plan`: the same
- * conditions the walker checks (redo-throttle.ts, replica-lag.ts, pause-file.ts, running-queries.ts).
+ * conditions the walker checks (redo-throttle.ts, replica-lag/, pause-file.ts, running-queries.ts).
  */
 export function pauseConditions(session: Pick<Session, 'adapter' | 'target' | 'serverVersion'>, backfill: BackfillConfig): string[] {
   const embedded = session.target.driver === 'pglite';
