@@ -44,6 +44,17 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
   }
 }
 
+/** Wait for the running backfill's pause notice; fail at once if the backfill ends (or fails) first. */
+async function pauseNotice(backfill: Promise<unknown>, messages: string[], pattern: RegExp): Promise<void> {
+  let ended: unknown = null;
+  backfill.then(
+    () => (ended = new Error(`the backfill finished without a notice matching ${pattern}`)),
+    (error) => (ended = error),
+  );
+  await waitFor('the pause notice', () => ended !== null || messages.some((m) => pattern.test(m)));
+  if (ended && !messages.some((m) => pattern.test(m))) throw ended;
+}
+
 async function waitForAsync(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
@@ -91,10 +102,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
       await tandem.expand();
       await holdBack('3s');
       const backfill = tandem.backfill();
-      let failed: unknown = null;
-      backfill.catch((error) => (failed = error));
-      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /standby tandem_standby is/.test(m)));
-      if (failed) throw failed;
+      await pauseNotice(backfill, reporter.messages, /standby tandem_standby is/);
       expect(reporter.messages.find((m) => /standby tandem_standby is/.test(m))).toMatch(/pausing batches while standby tandem_standby is \d+\.\d s behind \(backfill\.maxReplicaLagMs is 500\)/);
       // Each batch now waits until the standby has applied the last one, 3 s after it committed: over
       // 3 s at most two more batches run (unpaused, the 40 batches take about 1.5 s).
@@ -154,10 +162,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     try {
       await holdBack('3s');
       const backfill = named.backfill();
-      let failed: unknown = null;
-      backfill.catch((error) => (failed = error));
-      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /s behind/.test(m)));
-      if (failed) throw failed;
+      await pauseNotice(backfill, reporter.messages, /s behind/);
       expect(reporter.messages.find((m) => /s behind/.test(m))).toContain(`pausing batches while standby ${pair.replicaUrl} is `);
       await holdBack('0');
       await backfill;
@@ -257,10 +262,7 @@ describe('backfill and replica lag on mariadb (source + replica)', () => {
     try {
       await pair.onReplica('STOP SLAVE SQL_THREAD');
       const backfill = tandem.backfill();
-      let failed: unknown = null;
-      backfill.catch((error) => (failed = error));
-      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /is not replicating/.test(m)));
-      if (failed) throw failed;
+      await pauseNotice(backfill, reporter.messages, /is not replicating/);
       const replica = pair.replicaUrl;
       expect(reporter.messages.find((m) => /is not replicating/.test(m))).toContain(`pausing batches while replica ${replica} is not replicating (IO thread: Yes, SQL thread: No) (backfill.maxReplicaLagMs is 1000)`);
       // While the replica applies nothing, no batch runs.
@@ -286,10 +288,7 @@ describe('backfill and replica lag on mariadb (source + replica)', () => {
       await delay(3);
       // Unpaused, the 40 batches take about 6 s (pauseMs 150): the replica, 3 s behind on each, passes the limit well before the end.
       const backfill = tandem.backfill();
-      let failed: unknown = null;
-      backfill.catch((error) => (failed = error));
-      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /s behind/.test(m)));
-      if (failed) throw failed;
+      await pauseNotice(backfill, reporter.messages, /s behind/);
       expect(reporter.messages.find((m) => /s behind/.test(m))).toMatch(/pausing batches while replica mysql:\/\/root@127\.0\.0\.1:\d+\/mysql is [2-9]\.0 s behind \(backfill\.maxReplicaLagMs is 1000\)/);
       expect((await hits(tandem, 'pongs')).ones).toBeLessThan(ROWS);
       await delay(0);
@@ -309,10 +308,7 @@ describe('backfill and replica lag on mariadb (source + replica)', () => {
     const { tandem, reporter } = await sourceWithTable('pyngs', { replicas: [pair.replicaUrl], maxReplicaLagMs: 1000, redoThrottlePercent: 100 });
     try {
       const backfill = tandem.backfill();
-      let failed: unknown = null;
-      backfill.catch((error) => (failed = error));
-      await waitFor('the pause notice', () => failed !== null || reporter.messages.some((m) => /is not replicating/.test(m)));
-      if (failed) throw failed;
+      await pauseNotice(backfill, reporter.messages, /is not replicating/);
       expect(reporter.messages.find((m) => /is not replicating/.test(m))).toMatch(/replica mysql:\/\/root@127\.0\.0\.1:\d+\/mysql is not replicating \(source second\) \(IO thread: (Connecting|No), SQL thread: Yes/);
       expect(await hits(tandem, 'pyngs')).toEqual({ rows: ROWS, ones: 0 });
       await pair.onReplica(`STOP SLAVE 'second'; RESET SLAVE 'second' ALL`);
