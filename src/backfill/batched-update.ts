@@ -128,6 +128,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   const replicaLag = new ReplicaLagThrottle(session, backfill, options.onNotice);
   const pauseFile = new PauseFile(backfill.pauseFile, options.onNotice);
   const busy = new RunningQueriesThrottle(session, backfill.maxRunningQueries, options.onNotice);
+  // What the walker may wait for before a batch, by the name the progress report gives it.
+  const waits: Array<[string, { waitedMs: number }]> = [['redo log', throttle], ['replica lag', replicaLag], ['pause file', pauseFile], ['busy database', busy]];
   const startedAt = Date.now();
   const rowsAtStart = progress.rowsDone;
   const report = (): void => {
@@ -143,13 +145,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize,
       rowsPerSecond: rate,
       etaSeconds: progress!.done ? 0 : left !== null && rate > 0 ? left / rate : null,
-      throttledMs: throttle.waitedMs + replicaLag.waitedMs + pauseFile.waitedMs + busy.waitedMs,
-      pausedFor: [
-        ...(throttle.waitedMs > 0 ? ['redo log'] : []),
-        ...(replicaLag.waitedMs > 0 ? ['replica lag'] : []),
-        ...(pauseFile.waitedMs > 0 ? ['pause file'] : []),
-        ...(busy.waitedMs > 0 ? ['busy database'] : []),
-      ],
+      throttledMs: waits.reduce((sum, [, wait]) => sum + wait.waitedMs, 0),
+      pausedFor: waits.filter(([, wait]) => wait.waitedMs > 0).map(([name]) => name),
       done: progress!.done,
     });
   };

@@ -44,6 +44,13 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
   }
 }
 
+/** PostgreSQL: a table of ROWS rows, and the migration's expand (which adds `hits`). */
+async function expandWithRows(tandem: Tandem, table: string): Promise<void> {
+  await tandem.session.db.raw(`CREATE TABLE ${table} (id int PRIMARY KEY, payload text)`);
+  await tandem.session.db.raw(`INSERT INTO ${table} SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
+  await tandem.expand();
+}
+
 /** Wait for the running backfill's pause notice; fail at once if the backfill ends (or fails) first. */
 async function pauseNotice(backfill: Promise<unknown>, messages: string[], pattern: RegExp): Promise<void> {
   let ended: unknown = null;
@@ -96,10 +103,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     const reporter = collectingReporter();
     const tandem = await connect({ url: await database('lag_pings'), dir: migrationsDir('pings'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30 }) });
     try {
-      const sql = tandem.session.db;
-      await sql.raw('CREATE TABLE pings (id int PRIMARY KEY, payload text)');
-      await sql.raw(`INSERT INTO pings SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
-      await tandem.expand();
+      await expandWithRows(tandem, 'pings');
       await holdBack('3s');
       const backfill = tandem.backfill();
       await pauseNotice(backfill, reporter.messages, /standby tandem_standby is/);
@@ -128,10 +132,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     const reporter = collectingReporter();
     const tandem = await connect({ url: await database('lag_pongs'), dir: migrationsDir('pongs'), reporter, config: config({ maxReplicaLagMs: null }) });
     try {
-      const sql = tandem.session.db;
-      await sql.raw('CREATE TABLE pongs (id int PRIMARY KEY, payload text)');
-      await sql.raw(`INSERT INTO pongs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
-      await tandem.expand();
+      await expandWithRows(tandem, 'pongs');
       await holdBack('3s');
       await tandem.backfill();
       expect(await hits(tandem, 'pongs')).toEqual({ rows: ROWS, ones: ROWS });
@@ -148,10 +149,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     const reporter = collectingReporter();
     const tandem = await connect({ url: await database('lag_pangs'), dir: migrationsDir('pangs'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30, replicas: [pair.primaryUrl] }) });
     try {
-      const sql = tandem.session.db;
-      await sql.raw('CREATE TABLE pangs (id int PRIMARY KEY, payload text)');
-      await sql.raw(`INSERT INTO pangs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
-      await tandem.expand();
+      await expandWithRows(tandem, 'pangs');
       // The primary is no standby: refused before any batch.
       await expect(tandem.backfill()).rejects.toThrow(/standby 1 of 1 \(postgres:\/\/postgres@127\.0\.0\.1:\d+\/postgres\) is not a standby \(pg_is_in_recovery\(\) is false\)/);
       expect(await hits(tandem, 'pangs')).toEqual({ rows: ROWS, ones: 0 });
@@ -189,9 +187,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     try {
       const sql = tandem.session.db;
       await waitForAsync('the consumer to stream', async () => rowsOf<{ n: unknown }>(await sql.raw(`SELECT count(*) AS n FROM pg_stat_replication WHERE application_name = 'pg_recvlogical' AND state = 'streaming'`))[0]!.n === '1');
-      await sql.raw('CREATE TABLE pyngs (id int PRIMARY KEY, payload text)');
-      await sql.raw(`INSERT INTO pyngs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
-      await tandem.expand();
+      await expandWithRows(tandem, 'pyngs');
       await tandem.backfill();
       expect(await hits(tandem, 'pyngs')).toEqual({ rows: ROWS, ones: ROWS });
       expect(reporter.snapshots.at(-1)!.throttledMs).toBe(0);
@@ -214,10 +210,7 @@ describe('backfill and replica lag on postgres (primary + streaming standby)', (
     const url = pair.primaryUrl.replace('postgres@', 'lag_watcher@').replace(/\/postgres$/, '/lag_pengs');
     const tandem = await connect({ url, dir: migrationsDir('pengs'), reporter, config: config({ maxReplicaLagMs: 500, pauseMs: 30 }) });
     try {
-      const sql = tandem.session.db;
-      await sql.raw('CREATE TABLE pengs (id int PRIMARY KEY, payload text)');
-      await sql.raw(`INSERT INTO pengs SELECT g, repeat('x', 50) FROM generate_series(1, ${ROWS}) AS g`);
-      await tandem.expand();
+      await expandWithRows(tandem, 'pengs');
       await holdBack('3s');
       await tandem.backfill();
       expect(await hits(tandem, 'pengs')).toEqual({ rows: ROWS, ones: ROWS });
