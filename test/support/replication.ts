@@ -9,7 +9,7 @@
  * Returns null, with the reason, where the binaries are missing; with CI=true that is an error.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, appendFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -150,11 +150,16 @@ export async function startMariadbPair(): Promise<{ pair: ReplicationPair | null
   try {
     for (const [name, port] of Object.entries(ports)) {
       const data = join(dir, name);
-      run(install, ['--no-defaults', `--datadir=${data}`, ...(isRoot() ? ['--user=root'] : []), '--auth-root-authentication-method=normal', '--skip-test-db']);
+      // A private tmpdir: a starting mariadbd deletes every #sql* file in its tmpdir, and in /tmp those
+      // would be the test server's own temporary tables in use by other test files.
+      const tmp = join(dir, `${name}-tmp`);
+      mkdirSync(tmp);
+      run(install, ['--no-defaults', `--datadir=${data}`, `--tmpdir=${tmp}`, ...(isRoot() ? ['--user=root'] : []), '--auth-root-authentication-method=normal', '--skip-test-db']);
       const args = [
         '--no-defaults',
         ...(isRoot() ? ['--user=root'] : []),
         `--datadir=${data}`,
+        `--tmpdir=${tmp}`,
         `--port=${port}`,
         '--bind-address=127.0.0.1',
         `--socket=${join(dir, `${name}.sock`)}`,
