@@ -51,7 +51,7 @@ const VARIANTS = [
   { tool: 'tandem, no redo throttle', kinds: ['mysql'], applies: (scenario) => Boolean(scenario.bound), options: { tandemConfig: { backfill: { redoThrottlePercent: 100 } } } },
   { tool: 'tandem, 2 GB redo log', kinds: ['mysql'], applies: (scenario) => Boolean(scenario.bound), options: { serverSettings: { mysql: { innodb_log_file_size: 2 * 1024 ** 3 } } } },
   { tool: 'tandem, no version schemas', kinds: ['postgres'], applies: (scenario) => scenario.name === 'type-change', options: { versionSchemas: false } },
-  { tool: 'tandem, PL/pgSQL preloaded', kinds: ['postgres'], applies: (scenario) => Boolean(scenario.bound), options: { serverSettings: { postgres: { session_preload_libraries: 'plpgsql' } } } },
+  { tool: 'tandem, PL/pgSQL preloaded', kinds: ['postgres'], applies: (scenario) => Boolean(scenario.bound) && !scenario.renamesThroughViews, options: { serverSettings: { postgres: { session_preload_libraries: 'plpgsql' } } } },
 ];
 
 /** The tools to run for one scenario and database: [label, options]. */

@@ -4,7 +4,7 @@ import type { ConnectionTarget } from '../db/url.js';
 import { TandemError } from '../errors/tandem-error.js';
 import { loadMigrationFile, migrationFileNames } from '../migrations/load-migrations.js';
 import type { Migration } from '../migrations/model.js';
-import { compileOperations, type CompiledPhases } from '../operations/compile.js';
+import { compileMigration, type CompiledMigration } from '../operations/compile.js';
 import { Ledger } from '../runner/ledger.js';
 import { silentReporter } from '../runner/reporter.js';
 import { acquireRunnerLock } from '../runner/runner-lock.js';
@@ -20,7 +20,7 @@ import type { LintDialect } from './types.js';
  * `tandem expand` would compile them.
  */
 export type DeclarativeOutcome =
-  | { kind: 'compiled'; migration: Migration; phases: CompiledPhases }
+  | { kind: 'compiled'; migration: Migration; phases: CompiledMigration }
   /** Phase functions of a TypeScript migration: code, not SQL. */
   | { kind: 'code'; migration: Migration }
   /** The file cannot be read, or an operation does not fit the schema it meets: a finding. */
@@ -33,6 +33,8 @@ export interface CompileOptions {
   cwd: string;
   /** Where scratch databases may be created; null: embedded PGlite (PostgreSQL only). */
   scratch: ConnectionTarget | null;
+  /** PostgreSQL `versionSchemas: true` (some operations generate other SQL then: renameColumn). */
+  versionSchemas?: boolean;
 }
 
 /** Compile the given declarative files (absolute paths), each against the schema the migrations before it leave. */
@@ -44,7 +46,7 @@ export async function compileDeclarative(files: string[], options: CompileOption
     for (const file of files) outcomes.set(file, { kind: 'not-compiled', reason });
     return outcomes;
   }
-  const server = scratchServer(options.scratch?.dialect === options.dialect ? options.scratch : null, configSchema.parse({}), { onDisk: false, purpose: 'lint' });
+  const server = scratchServer(options.scratch?.dialect === options.dialect ? options.scratch : null, configSchema.parse({ versionSchemas: options.dialect === 'postgres' && options.versionSchemas === true }), { onDisk: false, purpose: 'lint' });
   try {
     const byDirectory = new Map<string, string[]>();
     for (const file of files) byDirectory.set(path.dirname(file), [...(byDirectory.get(path.dirname(file)) ?? []), file]);
@@ -86,7 +88,7 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
         if (!migration.operations) outcomes.set(absolute, { kind: 'code', migration });
         else {
           try {
-            const phases = await compileOperations(migration.operations, db.session(), migration.id, migration.file);
+            const phases = await compileMigration(migration.operations, db.session(), migration.id, migration.file);
             outcomes.set(absolute, { kind: 'compiled', migration, phases });
           } catch (error) {
             if (!(error instanceof TandemError)) throw error;

@@ -60,6 +60,7 @@ export async function lintDeclarative(file: FoundFile, outcome: DeclarativeOutco
     memory: new Map(),
     noTransaction: false,
     schema: options.schema,
+    viewRenames: new Set((outcome.phases.views ?? []).flatMap((view) => (view.kind === 'renameColumn' ? [`${view.table}.${view.from}.${view.to}`] : []))),
   };
   const placed = runRules(context, options.rules ?? {}).map(({ statement: _listing, ...finding }) => {
     const origin = [...origins].reverse().find((o) => o.firstLine <= finding.line)!;

@@ -37,6 +37,8 @@ export interface LintPathsOptions extends LintOptions {
   tandemDirs?: string[];
   /** A server where declarative migrations may be compiled in throw-away databases; default: embedded PGlite (PostgreSQL). */
   scratch?: ConnectionTarget | null;
+  /** PostgreSQL `versionSchemas: true`: declarative migrations compile as the runner compiles them then. */
+  versionSchemas?: boolean;
 }
 
 /** Lint every migration file under the given paths. */
@@ -49,7 +51,7 @@ export async function lintPaths(paths: string[], options: LintPathsOptions): Pro
   const schema = new Map<string, Map<string, string>>();
   const tandemDirs = (options.tandemDirs ?? []).map((dir) => path.resolve(options.cwd, dir));
   const declarative = files.filter((file) => file.kind === 'declarative').map((file) => file.absolute);
-  const compiled = await compileDeclarative(declarative, { dialect: options.dialect, cwd: options.cwd, scratch: options.scratch ?? null });
+  const compiled = await compileDeclarative(declarative, { dialect: options.dialect, cwd: options.cwd, scratch: options.scratch ?? null, versionSchemas: options.versionSchemas ?? false });
   for (const file of files) {
     if (file.kind === 'skipped') {
       notices.push({ file: file.display, message: `skipped: ${file.reason}` });

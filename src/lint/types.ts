@@ -69,6 +69,11 @@ export interface FileContext {
   noTransaction: boolean;
   /** Column types seen so far in this run (CREATE TABLE, ADD COLUMN), by table then column: `varchar(200)`, `BIGINT`. */
   schema: Map<string, Map<string, string>>;
+  /**
+   * Declarative migrations with version schemas: columns the new app already sees under their new
+   * names through its views (`table.from.to`), whose contract rename therefore breaks no app.
+   */
+  viewRenames?: Set<string>;
 }
 
 export interface RuleContext extends FileContext {

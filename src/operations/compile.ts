@@ -54,6 +54,7 @@ export async function compileMigration(calls: OperationCall[], session: Session,
     if (phases.views?.length) (result.views ??= []).push(...phases.views);
   }
   result.rollback = rollbacks.reverse().flat();
+  inspect.settleMigration();
   return result;
 }
 
@@ -76,6 +77,7 @@ export function operationContext(session: Session, migrationId: string, index: n
     adapter: session.adapter,
     mariadb: isMariadb(session),
     migrationId,
+    versionSchemas: session.adapter.dialect === 'postgres' && session.config.versionSchemas,
     index,
     inspect,
     objectName: (suffix) => `tandem_${hash}_${suffix}`,

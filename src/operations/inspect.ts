@@ -18,6 +18,10 @@ export interface ColumnFacts {
 export class SchemaInspector {
   private readonly cache = new Map<string, ColumnFacts[] | null>();
   private readonly indexCache = new Map<string, string[][]>();
+  /** `table.column` → why an operation may not use that name now (see noteColumnRenamedByView). */
+  private readonly renamedByView = new Map<string, string>();
+  private pendingRenames: Array<{ table: string; from: string; to: string }> = [];
+  private readonly renamedInFlight = new Map<string, string>();
 
   constructor(
     private readonly db: Knex | Knex.Transaction,
@@ -32,8 +36,46 @@ export class SchemaInspector {
     return facts;
   }
 
+  /**
+   * One column's facts, or null. Throws for a name that a rename through the version schema's views
+   * holds: the table has neither name as the new app means it until contract, so an operation on it
+   * would generate SQL against the wrong column (or none).
+   */
   async column(table: string, column: string): Promise<ColumnFacts | null> {
+    const held = this.renamedByView.get(`${table}.${column}`) ?? this.renamedInFlight.get(`${table}.${column}`);
+    if (held) throw new Error(held);
     return (await this.columns(table))?.find((c) => c.name === column) ?? null;
+  }
+
+  /** Record that a rename is the views' until contract renames the column itself (version schemas). */
+  noteColumnRenamedByView(table: string, from: string, to: string): void {
+    const message = `column ${table}.${from} is renamed to ${to} by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration`;
+    this.renamedByView.set(`${table}.${from}`, message);
+    this.renamedByView.set(`${table}.${to}`, message);
+    this.pendingRenames.push({ table, from, to });
+  }
+
+  /** Record that a migration in flight renames a column through its views: the table has no `to` until it contracts. */
+  noteInFlightRename(table: string, from: string, to: string, migrationId: string): void {
+    this.renamedInFlight.set(
+      `${table}.${to}`,
+      `column ${table}.${to} is the new name of ${table}.${from}, which migration ${migrationId} (in flight) gives it through the version schema's views; the table takes that name when ${migrationId} contracts: run tandem contract first`,
+    );
+  }
+
+  /**
+   * A migration has compiled: a plan of several pending migrations goes on as if its contract had
+   * run, so the next migration finds its renamed columns under their new names.
+   */
+  settleMigration(): void {
+    for (const { table, from, to } of this.pendingRenames) {
+      const columns = this.cache.get(table);
+      if (columns) this.cache.set(table, columns.map((column) => (column.name === from ? { ...column, name: to } : column)));
+      const indexes = this.indexCache.get(table);
+      if (indexes) this.indexCache.set(table, indexes.map((index) => index.map((column) => (column === from ? to : column))));
+    }
+    this.pendingRenames = [];
+    this.renamedByView.clear();
   }
 
   async tableExists(table: string): Promise<boolean> {

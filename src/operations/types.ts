@@ -29,6 +29,8 @@ export type ViewAdjustment =
   | { kind: 'replaceColumn'; table: string; column: string; by: string }
   /** A column the new version no longer has (dropped, or renamed into a twin that is shown). */
   | { kind: 'hideColumn'; table: string; column: string }
+  /** A column under a new name: the view shows `from AS to` until contract renames the column itself. */
+  | { kind: 'renameColumn'; table: string; from: string; to: string }
   /** The table's view takes the new name; none under the old one. */
   | { kind: 'renameTable'; from: string; to: string }
   /** No view for the table. */
@@ -40,6 +42,11 @@ export interface OperationContext {
   /** True on MariaDB (it differs from MySQL in INSTANT/INPLACE support and syntax). */
   mariadb: boolean;
   migrationId: string;
+  /**
+   * PostgreSQL with `versionSchemas: true`: the new app reads and writes through its version
+   * schema's views, so a change the views can express (a rename) needs nothing in the table until contract.
+   */
+  versionSchemas: boolean;
   /** Position of the operation in its migration, for unique shim names. */
   index: number;
   /** Facts about the live schema (column types, keys), read when the migration is compiled. */

@@ -245,14 +245,15 @@ export class Runner {
    */
   async prepare(migration: Migration, row: LedgerRow | undefined, compileAnew: boolean): Promise<void> {
     if (!migration.operations) return;
-    // A plan of pending migrations compiles each against the schema the earlier ones will leave.
-    const inspector = !compileAnew && !row?.compiled ? (this.planInspector ??= new SchemaInspector(this.session.db, this.session.adapter)) : undefined;
     // Resuming: statements ran (or one was sent when the runner died, which may have run), so the
     // schema no longer looks as it did when they were compiled; run exactly what was compiled then.
     const resumingExpand = row?.activePhase === 'expand' && (row.statementsDone > 0 || (row.startedStatement !== null && !row.failed));
     let compiled: CompiledMigration;
     if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledMigration;
     else {
+      // A plan of pending migrations compiles each against the schema the earlier ones will leave.
+      const planning = !compileAnew && !row?.compiled;
+      const inspector = planning ? (this.planInspector ??= await this.inspectorBesideInFlight()) : await this.inspectorBesideInFlight();
       compiled = await compileMigration(migration.operations, this.session, migration.id, migration.file, inspector);
       if (compileAnew) await this.ledger.saveCompiled(migration.id, migration.name, JSON.stringify(compiled));
     }
@@ -260,6 +261,18 @@ export class Runner {
       const section = migration.sections[phase];
       if (section) section.statements = compiled[phase];
     }
+  }
+
+  /** A schema inspector that knows the columns in-flight migrations rename through version schema views (their new names are not in the table yet). */
+  private async inspectorBesideInFlight(): Promise<SchemaInspector> {
+    const inspector = new SchemaInspector(this.session.db, this.session.adapter);
+    for (const row of (await this.ledger.all()).values()) {
+      if ((row.state !== 'expanded' && row.state !== 'backfilled') || !row.compiled) continue;
+      for (const view of (JSON.parse(row.compiled) as CompiledMigration).views ?? []) {
+        if (view.kind === 'renameColumn') inspector.noteInFlightRename(view.table, view.from, view.to, row.id);
+      }
+    }
+    return inspector;
   }
 
   /**

@@ -26,6 +26,8 @@ export interface AutoProbeInput {
   stateText: string;
   /** At S2 a NULL in a column the new app expects NOT NULL can no longer be the backfill's job. */
   afterBackfill: boolean;
+  /** PostgreSQL with version schemas: the search_path each version's connection uses. */
+  searchPaths?: Record<AppVersion, string>;
 }
 
 type Row = Record<string, unknown>;
@@ -60,6 +62,14 @@ class AutoProber {
   ) {}
 
   private q = (name: string) => this.adapter.quoteIdent(name);
+  private actingAs: AppVersion | null = null;
+
+  /** Take the search_path of this version's connection (version schemas), for the statements that follow. */
+  private async as(version: AppVersion): Promise<void> {
+    if (!this.input.searchPaths || this.actingAs === version) return;
+    await this.trx.raw(`SELECT set_config('search_path', ?, true)`, [this.input.searchPaths[version]]);
+    this.actingAs = version;
+  }
 
   async table(name: string): Promise<void> {
     const written: Partial<Record<AppVersion, Written>> = {};
@@ -100,6 +110,7 @@ class AutoProber {
   }
 
   private async writeAndRead(version: AppVersion, info: TableInfo): Promise<Written | null> {
+    await this.as(version);
     const table = this.q(info.name);
     const mustGive = info.columns.filter((c) => !c.nullable && !c.hasDefault && !c.generated);
     const values: Row = {};
@@ -162,6 +173,7 @@ class AutoProber {
   /** The other version reads the row: it must see it, with the same values in the columns both know. */
   private async crossRead(writer: AppVersion, reader: AppVersion, info: TableInfo, written: Written): Promise<void> {
     if (!Object.keys(written.key).every((k) => info.columns.some((c) => c.name === k))) return;
+    await this.as(reader);
     this.checks[reader]++;
     const where = this.whereKey(written.key);
     const read = await this.attempt(`SELECT ${info.columns.map((c) => this.q(c.name)).join(', ')} FROM ${this.q(info.name)} WHERE ${where.sql}`, where.bindings);

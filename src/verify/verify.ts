@@ -16,6 +16,7 @@ import { Ledger } from '../runner/ledger.js';
 import { silentReporter } from '../runner/reporter.js';
 import { acquirePgliteLock, acquireRunnerLock } from '../runner/runner-lock.js';
 import { Runner } from '../runner/runner.js';
+import type { CurrentVersionSchema } from '../version-schemas/lifecycle.js';
 import { runAutomaticProbes } from './auto-probes.js';
 import { databaseMessage, STATE_TEXT, type AppVersion, type StateName } from './explain.js';
 import { readSchemaModel, touchedTables, type SchemaModel } from './schema-model.js';
@@ -372,22 +373,39 @@ class VerifyRun {
   private async probeAt(db: ScratchDatabase, state: StateName, versions: AppVersion[], label?: string): Promise<void> {
     const where = label ? `${STATE_TEXT[state]}, ${label}` : STATE_TEXT[state];
     for (const version of versions) this.cell(version, state).ran = true;
-    await this.sqlProbes(db, state, versions, where);
-    await this.automaticProbes(db, state, versions, where);
+    const schema = versions.includes('new') ? await this.versionSchema(db) : null;
+    const searchPaths = schema ? { old: await this.searchPath(db), new: schema.searchPathValue } : undefined;
+    await this.sqlProbes(db, state, versions, where, searchPaths);
+    await this.automaticProbes(db, state, versions, where, searchPaths);
     for (const version of versions) {
       const command = version === 'old' ? this.options.oldCmd : this.options.newCmd;
-      if (command) await this.command(db, state, version, command, where);
+      // libpq and node-postgres read PGOPTIONS: the new app's command connects to its version schema.
+      const env: Record<string, string> = version === 'new' && schema ? { PGOPTIONS: schema.connectionOption.replace(/^options=/, ''), TANDEM_SEARCH_PATH: schema.searchPathValue } : {};
+      if (command) await this.command(db, state, version, command, where, env);
     }
   }
 
+  /** PostgreSQL with version schemas: the schema the new app reads through, once expand has made one. */
+  private async versionSchema(db: ScratchDatabase): Promise<CurrentVersionSchema | null> {
+    const session = db.session();
+    if (session.adapter.dialect !== 'postgres' || !session.config.versionSchemas) return null;
+    return new Runner(session, this.migrations, silentReporter).versionSchemas.current();
+  }
+
+  private async searchPath(db: ScratchDatabase): Promise<string> {
+    const session = db.session();
+    return session.adapter.rows<{ path: string }>(await session.db.raw(`SELECT current_setting('search_path') AS path`))[0]!.path;
+  }
+
   /** The probe files, in one transaction rolled back at the end: old, new, then old again to read the new app's rows. */
-  private async sqlProbes(db: ScratchDatabase, state: StateName, versions: AppVersion[], where: string): Promise<void> {
+  private async sqlProbes(db: ScratchDatabase, state: StateName, versions: AppVersion[], where: string, searchPaths?: Record<AppVersion, string>): Promise<void> {
     const order: AppVersion[] = versions.length === 2 ? ['old', 'new', 'old'] : versions;
     if (order.every((version) => this.probes[version].length === 0)) return;
     const session = db.session();
     const trx = await session.db.transaction();
     try {
       for (const version of order) {
+        if (searchPaths) await trx.raw(`SELECT set_config('search_path', ?, true)`, [searchPaths[version]]);
         for (const { file, probes } of this.probes[version]) {
           for (const outcome of await runProbes(trx, session.adapter, probes)) {
             this.cell(version, state).checks++;
@@ -402,12 +420,12 @@ class VerifyRun {
     }
   }
 
-  private async automaticProbes(db: ScratchDatabase, state: StateName, versions: AppVersion[], where: string): Promise<void> {
+  private async automaticProbes(db: ScratchDatabase, state: StateName, versions: AppVersion[], where: string, searchPaths?: Record<AppVersion, string>): Promise<void> {
     if (this.tables.length === 0) return;
     const session = db.session();
     const trx = await session.db.transaction();
     try {
-      const result = await runAutomaticProbes(trx, session.adapter, { versions, expected: this.expected, tables: this.tables, stateText: where, afterBackfill: state === 'S2' });
+      const result = await runAutomaticProbes(trx, session.adapter, { versions, expected: this.expected, tables: this.tables, stateText: where, afterBackfill: state === 'S2', ...(searchPaths ? { searchPaths } : {}) });
       for (const version of versions) this.cell(version, state).checks += result.checks[version];
       for (const failure of result.failures) this.fail(failure.version, state, failure.message);
       for (const note of result.notes) this.notes.add(note);
@@ -417,12 +435,12 @@ class VerifyRun {
   }
 
   /** The app's own tests against the scratch database (PGlite: closed meanwhile, one process at a time). */
-  private async command(db: ScratchDatabase, state: StateName, version: AppVersion, command: string, where: string): Promise<void> {
+  private async command(db: ScratchDatabase, state: StateName, version: AppVersion, command: string, where: string, env: Record<string, string> = {}): Promise<void> {
     const embedded = this.options.server === null || this.options.server.driver === 'pglite';
     if (embedded) await db.suspend();
     try {
       this.cell(version, state).checks++;
-      const result = await runCommand(command, this.cwd, { DATABASE_URL: db.url, TANDEM_ROLE: version, TANDEM_STATE: state });
+      const result = await runCommand(command, this.cwd, { DATABASE_URL: db.url, TANDEM_ROLE: version, TANDEM_STATE: state, ...env });
       if (result.code !== 0) {
         const tail = result.output.trim().split('\n').filter((line) => line.trim() !== '').slice(-1)[0] ?? '';
         this.fail(version, state, `the ${version} app's command \`${command}\` exits with ${result.code} at ${where}${tail ? `: ${tail.trim()}` : ''}`);

@@ -100,8 +100,8 @@ export class VersionSchemaLifecycle {
     const base = await this.baseSchema();
     const schema = versionSchemaNameOrNull(base, newest.id);
     if (!schema || (await existingSchemas(this.session, [schema])).length === 0) return null;
-    const { sql, option } = searchPathFor(schema, base);
-    return { migration: newest.id, schema, searchPath: sql, connectionOption: option };
+    const { sql, option, value } = searchPathFor(schema, base);
+    return { migration: newest.id, schema, searchPath: sql, connectionOption: option, searchPathValue: value };
   }
 
   /**
@@ -133,6 +133,8 @@ export interface CurrentVersionSchema {
   searchPath: string;
   /** The same as a libpq connection option (`options=-c search_path=…`). */
   connectionOption: string;
+  /** The search_path itself (`schema, base`), for `set_config('search_path', …)`. */
+  searchPathValue: string;
 }
 
 function isInFlight(row: LedgerRow | undefined): boolean {

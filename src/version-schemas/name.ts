@@ -35,9 +35,9 @@ export function versionSchemaNameOrNull(baseSchema: string, migrationId: string)
 }
 
 /** How an app selects a version schema: views first, then the base schema for everything else (functions, sequences, types). */
-export function searchPathFor(versionSchema: string, baseSchema: string): { sql: string; option: string } {
+export function searchPathFor(versionSchema: string, baseSchema: string): { sql: string; option: string; value: string } {
   const list = [versionSchema, baseSchema].map(quoteIfNeeded);
-  return { sql: `SET search_path TO ${list.join(', ')}`, option: `options=-c search_path=${list.join(',')}` };
+  return { sql: `SET search_path TO ${list.join(', ')}`, option: `options=-c search_path=${list.join(',')}`, value: list.join(', ') };
 }
 
 function quoteIfNeeded(name: string): string {

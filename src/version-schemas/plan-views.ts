@@ -20,7 +20,7 @@ export interface ViewSpec {
  * The views of a version schema: one per table, named like it, its columns in table order — as
  * adjusted by the migrations whose app version the schema serves (the in-flight ones before it and
  * its own, in order): a type change's twin stands in for its column, dropped and renamed-away
- * columns are hidden, a renamed table's view takes the new name, a dropped table has none. An
+ * columns are hidden, a column renamed through the views shows under its new name, a renamed table's view takes the new name, a dropped table has none. An
  * adjustment whose column is gone (its contract already swapped it in) changes nothing.
  */
 export function planViews(tables: CatalogTable[], adjustments: ViewAdjustment[]): ViewSpec[] {
@@ -30,6 +30,7 @@ export function planViews(tables: CatalogTable[], adjustments: ViewAdjustment[])
   const dropped = new Set<string>();
   const hidden = new Map<string, Set<string>>();
   const replaced = new Map<string, Map<string, string>>();
+  const renamed = new Map<string, Map<string, string>>();
   for (const adjustment of adjustments) {
     switch (adjustment.kind) {
       case 'renameTable':
@@ -41,6 +42,13 @@ export function planViews(tables: CatalogTable[], adjustments: ViewAdjustment[])
       case 'hideColumn':
         setOf(hidden, baseOf(adjustment.table)).add(adjustment.column);
         break;
+      case 'renameColumn': {
+        const table = baseOf(adjustment.table);
+        const byColumn = renamed.get(table) ?? new Map<string, string>();
+        byColumn.set(adjustment.from, adjustment.to);
+        renamed.set(table, byColumn);
+        break;
+      }
       case 'replaceColumn': {
         const table = baseOf(adjustment.table);
         const byColumn = replaced.get(table) ?? new Map<string, string>();
@@ -57,11 +65,13 @@ export function planViews(tables: CatalogTable[], adjustments: ViewAdjustment[])
     const swaps = new Map([...(replaced.get(table.name) ?? [])].filter(([column, by]) => present.has(column) && present.has(by)));
     const twins = new Set(swaps.values());
     const hide = hidden.get(table.name) ?? new Set<string>();
+    // A rename whose contract has run finds `to` in the table (and `from` gone): nothing to show differently.
+    const renames = new Map([...(renamed.get(table.name) ?? [])].filter(([from, to]) => present.has(from) && !present.has(to)));
     const columns: ViewSpec['columns'] = [];
     for (const column of table.columns) {
       if (twins.has(column.name) || hide.has(column.name)) continue;
       const source = present.get(swaps.get(column.name) ?? column.name)!;
-      columns.push({ name: column.name, source: source.name, attnum: source.attnum });
+      columns.push({ name: renames.get(column.name) ?? column.name, source: source.name, attnum: source.attnum });
     }
     views.push({ name: viewName.get(table.name) ?? table.name, table: table.name, relid: table.relid, columns });
   }

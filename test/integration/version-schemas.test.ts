@@ -13,7 +13,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { statusJson } from '../../src/cli/commands/status.js';
-import { collectingReporter, connect, PhaseFailedError, UsageError, versionSchemaName, type Tandem, type TandemConfigInput } from '../../src/index.js';
+import { collectingReporter, connect, PhaseFailedError, Runner, silentReporter, UsageError, versionSchemaName, type Phase, type Tandem, type TandemConfigInput } from '../../src/index.js';
+import { PHASES, statementsOf } from '../../src/migrations/model.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
 const CONFIG: TandemConfigInput = {
@@ -182,6 +183,19 @@ CREATE TABLE other (id int PRIMARY KEY, label text);
 
 const WIDEN = JSON.stringify({ operations: [{ alterColumn: { table: 'items', column: 'amount', type: 'bigint' } }] });
 
+/** What `tandem plan` compiles for each pending migration, without running anything. */
+async function planOf(env: Env): Promise<Array<{ id: string; phases: Record<Phase, Array<{ sql: string }>> }>> {
+  const migrations = env.t.migrations();
+  const runner = new Runner(env.t.session, migrations, silentReporter);
+  const rows = await env.t.ledger.all();
+  const plans = [];
+  for (const migration of migrations.filter((m) => !rows.has(m.id))) {
+    await runner.prepare(migration, undefined, false);
+    plans.push({ id: migration.id, phases: Object.fromEntries(PHASES.map((phase) => [phase, statementsOf(migration, phase)])) as unknown as Record<Phase, Array<{ sql: string }>> });
+  }
+  return plans;
+}
+
 /** Values as text: node-pg returns bigint as a string, PGlite as a number. */
 function text(row: Record<string, unknown> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(row ?? {}).map(([key, value]) => [key, String(value)]));
@@ -290,7 +304,8 @@ CREATE TABLE junk (id int PRIMARY KEY);
     const schema = versionSchemaName('public', M1);
     await env.t.expand();
     expect(await env.views(schema)).toEqual(['tags', 'things', 'users']);
-    expect(await env.columns(schema, 'users')).toEqual(['id integer', 'email text', 'handle text', 'age integer']);
+    // The rename is the view's: handle stands where nickname stands in the table.
+    expect(await env.columns(schema, 'users')).toEqual(['id integer', 'handle text', 'email text', 'age integer']);
     expect(await env.columns(schema, 'things')).toEqual(['id integer', 'label text']);
     await env.t.backfill();
 
@@ -301,14 +316,82 @@ CREATE TABLE junk (id int PRIMARY KEY);
     await fresh.run('things', "INSERT INTO things (id, label) VALUES (1, 'via view') RETURNING *");
     expect(await env.q('SELECT label FROM old_things')).toEqual([{ label: 'via view' }]);
     const star = await fresh.run('users_star', 'SELECT * FROM users WHERE id = $1', [1]);
-    expect(star).toEqual([{ id: 1, email: 'a@x', handle: 'a', age: null }]);
+    expect(star).toEqual([{ id: 1, handle: 'a', email: 'a@x', age: null }]);
 
     await env.t.contract();
-    expect(await env.columns(schema, 'users')).toEqual(['id integer', 'email text', 'handle text', 'age integer']);
+    expect(await env.columns('public', 'users')).toEqual(['id integer', 'handle text', 'email text', 'age integer']);
+    expect(await env.columns(schema, 'users')).toEqual(['id integer', 'handle text', 'email text', 'age integer']);
     expect(await env.views(schema)).toEqual(['tags', 'things', 'users']);
     expect(await fresh.run('users_star', 'SELECT * FROM users WHERE id = $1', [1])).toEqual(star);
     await fresh.run('things_all', 'SELECT * FROM things ORDER BY id');
     expect(fresh.errors).toEqual([]);
+  });
+
+  it('renameColumn through the views: nothing copied, both apps write the one column, contract renames it under the new app\'s prepared statements', async (ctx) => {
+    const env = await setup(kind, ctx);
+    await env.history(`${ITEMS}CREATE UNIQUE INDEX items_note ON items (note);
+ALTER TABLE items ALTER COLUMN note SET NOT NULL;
+`);
+    const schema = versionSchemaName('public', M1);
+    const old = await env.app();
+    await old.run('old_get', 'SELECT id, note FROM items WHERE id = $1', [1]);
+    env.write(M1, JSON.stringify({ operations: [{ renameColumn: { table: 'items', from: 'note', to: 'memo' } }] }), 'json');
+    const plan = (await planOf(env))[0]!;
+    expect(plan.phases.expand).toEqual([]);
+    expect(plan.phases.backfill).toEqual([]);
+    expect(plan.phases.contract.map((s) => s.sql)).toEqual(['ALTER TABLE "items" RENAME COLUMN "note" TO "memo"']);
+
+    await env.t.expand();
+    // The table is as it was; the new app's view shows note as memo, in its place.
+    expect(await env.columns('public', 'items')).toEqual(['id integer', 'amount integer', 'note text']);
+    expect(await env.columns(schema, 'items')).toEqual(['id integer', 'amount integer', 'memo text']);
+    await env.t.backfill();
+    const fresh = await env.app(schema);
+    // Writes of either app are the other's at once: one column, no shim.
+    const [inserted] = await fresh.run('new_ins', 'INSERT INTO items (amount, memo) VALUES ($1, $2) RETURNING *', [1, 'from new']);
+    expect(inserted).toMatchObject({ amount: 1, memo: 'from new' });
+    expect((await old.run('old_get', 'SELECT id, note FROM items WHERE id = $1', [inserted!.id as number]))[0]).toMatchObject({ note: 'from new' });
+    await old.run('old_upd', 'UPDATE items SET note = $2 WHERE id = $1', [2, 'from old']);
+    expect(await fresh.run('new_get', 'SELECT id, memo FROM items WHERE id = $1', [2])).toEqual([{ id: 2, memo: 'from old' }]);
+    // The column keeps its NOT NULL and its unique index, for the new app's writes too.
+    await fresh.run('new_null', 'INSERT INTO items (amount) VALUES (1)');
+    await fresh.run('new_dup', 'UPDATE items SET memo = $2 WHERE id = $1', [3, 'from old']);
+    expect(fresh.codes).toEqual(['23502', '23505']);
+    fresh.errors.length = fresh.codes.length = 0;
+
+    await env.t.contract();
+    expect(await env.columns('public', 'items')).toEqual(['id integer', 'amount integer', 'memo text']);
+    expect(await env.columns(schema, 'items')).toEqual(['id integer', 'amount integer', 'memo text']);
+    expect(await env.q(`SELECT indexdef FROM pg_indexes WHERE indexname = 'items_note'`)).toEqual([{ indexdef: 'CREATE UNIQUE INDEX items_note ON public.items USING btree (memo)' }]);
+    // The new app's prepared statements keep their result type: the view did not change.
+    expect(await fresh.run('new_get', 'SELECT id, memo FROM items WHERE id = $1', [2])).toEqual([{ id: 2, memo: 'from old' }]);
+    await fresh.run('new_ins', 'INSERT INTO items (amount, memo) VALUES ($1, $2) RETURNING *', [2, 'after contract']);
+    expect(fresh.errors).toEqual([]);
+    expect(old.errors).toEqual([]);
+  });
+
+  it('renameColumn through the views: a later operation on either name in the same migration is refused, one in the next migration is planned', async (ctx) => {
+    const env = await setup(kind, ctx);
+    await env.history(ITEMS);
+    env.write(M1, JSON.stringify({ operations: [{ renameColumn: { table: 'items', from: 'note', to: 'memo' } }, { alterColumn: { table: 'items', column: 'memo', type: 'varchar(100)' } }] }), 'json');
+    await expect(env.t.expand()).rejects.toThrow(/operation 1 \(alterColumn\): column items\.note is renamed to memo by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration/);
+    expect(await env.columns('public', 'items')).toEqual(['id integer', 'amount integer', 'note text']);
+    env.write(M1, JSON.stringify({ operations: [{ renameColumn: { table: 'items', from: 'note', to: 'memo' } }] }), 'json');
+    env.write(M2, JSON.stringify({ operations: [{ alterColumn: { table: 'items', column: 'memo', type: 'varchar(100)' } }] }), 'json');
+    // The plan of both compiles the second against the schema the first's contract leaves.
+    const plans = await planOf(env);
+    expect(plans.map((p) => p.id)).toEqual([M1, M2]);
+    const m2Expand = plans[1]!.phases.expand.map((s) => s.sql).join('\n');
+    expect(m2Expand).toMatch(/ADD COLUMN "tandem_[0-9a-f]{8}_new" varchar\(100\)/);
+    expect(m2Expand).toContain('"memo"');
+    expect(m2Expand).not.toContain('"note"');
+    // Expanded together, the first is in flight when the second compiles: memo is not in the table yet.
+    await expect(env.t.expand()).rejects.toThrow(new RegExp(`column items\\.memo is the new name of items\\.note, which migration ${M1} \\(in flight\\) gives it through the version schema's views; the table takes that name when ${M1} contracts: run tandem contract first`));
+    expect((await env.t.status()).map((m) => [m.id, m.phase])).toEqual([[S0, 'contracted'], [M1, 'expanded'], [M2, 'pending']]);
+    await env.t.backfill();
+    await env.t.contract();
+    await env.t.expand();
+    expect(await env.columns(versionSchemaName('public', M2), 'items')).toEqual(['id integer', 'amount integer', 'memo character varying(100)']);
   });
 
   it('rollback drops the version schema and leaves S0', async (ctx) => {

@@ -98,6 +98,24 @@ describe('PostgreSQL: compiled on embedded PGlite', () => {
     expect(result.statementsLinted).toBeGreaterThan(6);
   });
 
+  it('with versionSchemas, a renameColumn compiles as the runner compiles it: a contract RENAME through the views, not reported', async () => {
+    const rename = '{ "operations": [\n  { "renameColumn": { "table": "users", "from": "nickname", "to": "handle" } }\n] }\n';
+    const cwd = fixture('postgres', { '20260102000000_rename.json': rename });
+    const views = await lintPaths(['migrations'], { cwd, dialect: 'postgres', versions: resolveVersions({}), tandemDirs: ['migrations'], versionSchemas: true });
+    expect(views.notices).toEqual([]);
+    expect(views.findings).toEqual([]);
+    // S0's statements and the one RENAME of the contract: no twin, no shim.
+    const s0 = await lintPaths(['migrations/20260101000000_s0.sql'], { cwd, dialect: 'postgres', versions: resolveVersions({}), tandemDirs: ['migrations'] });
+    expect(views.statementsLinted - s0.statementsLinted).toBe(1);
+    // The same RENAME written by hand in a contract section is reported: the exemption is the views'.
+    const hand = fixture('postgres', { '20260102000000_rename.sql': '-- tandem:contract\nALTER TABLE "users" RENAME COLUMN "nickname" TO "handle";\n' });
+    const byHand = await lintPaths(['migrations'], { cwd: hand, dialect: 'postgres', versions: resolveVersions({}), tandemDirs: ['migrations'], versionSchemas: true });
+    expect(byHand.findings.map((f) => [f.rule, f.phase])).toEqual([['rename-column', 'contract']]);
+    // Without version schemas it is a twin column with a shim: many statements.
+    const twin = await lintPaths(['migrations'], { cwd, dialect: 'postgres', versions: resolveVersions({}), tandemDirs: ['migrations'] });
+    expect(twin.statementsLinted - s0.statementsLinted).toBeGreaterThan(4);
+  });
+
   it('json output carries the generated statement', async () => {
     const cwd = fixture('postgres', { '20260102000000_rename.yaml': YAML });
     const json = JSON.parse(renderJson(await lintPaths(['migrations'], { cwd, dialect: 'postgres', versions: resolveVersions({}) })));

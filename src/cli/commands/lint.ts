@@ -56,7 +56,7 @@ export async function runLint(paths: string[], flags: LintFlags, globals: { url?
     process.stdout.write(listRules());
     return 0;
   }
-  const { lint, url, dir } = readLintConfig(cwd, globals.config);
+  const { lint, url, dir, versionSchemas } = readLintConfig(cwd, globals.config);
   const connection = globals.url ?? process.env.DATABASE_URL ?? url;
   const target = connection ? safeParseUrl(connection) : null;
   const dialect = (flags.dialect ?? lint.dialect ?? target?.dialect ?? (flags.mysqlVersion || flags.mariadbVersion ? 'mysql' : 'postgres')) as LintDialect;
@@ -96,6 +96,7 @@ export async function runLint(paths: string[], flags: LintFlags, globals: { url?
     exclude: globMatcher(lint.exclude),
     tandemDirs: [migrationsDir],
     scratch,
+    versionSchemas: versionSchemas === true && dialect === 'postgres',
   });
   const docs = lint.docsBaseUrl ? { docsBaseUrl: lint.docsBaseUrl } : {};
   const output =
@@ -113,10 +114,11 @@ function safeParseUrl(url: string) {
 }
 
 /**
- * The `lint` section of the config file (plus `url` and `dir`). Read here rather than through the
+ * The `lint` section of the config file (plus `url`, `dir` and `versionSchemas`, which changes the SQL
+ * some operations generate). Read here rather than through the
  * full config loader so that `tandem lint` needs nothing else from the file to be valid.
  */
-function readLintConfig(cwd: string, configFile?: string): { lint: LintConfig; url?: string; dir?: string } {
+function readLintConfig(cwd: string, configFile?: string): { lint: LintConfig; url?: string; dir?: string; versionSchemas?: boolean } {
   const file = path.resolve(cwd, configFile ?? CONFIG_FILE);
   if (!fs.existsSync(file)) {
     if (configFile) throw new UsageError(`config file ${configFile} does not exist`, { file: configFile }, 'fix the --config path');
@@ -144,7 +146,7 @@ function readLintConfig(cwd: string, configFile?: string): { lint: LintConfig; u
       throw new UsageError(`${display}: lint.rules names an unknown rule "${id}"`, { file: display, ...place }, 'see `tandem lint --list-rules` for the rule ids');
     }
   }
-  return { lint: parsed.data, ...(typeof raw.url === 'string' ? { url: raw.url } : {}), ...(typeof raw.dir === 'string' ? { dir: raw.dir } : {}) };
+  return { lint: parsed.data, ...(typeof raw.url === 'string' ? { url: raw.url } : {}), ...(typeof raw.dir === 'string' ? { dir: raw.dir } : {}), versionSchemas: raw.versionSchemas === true };
 }
 
 function listRules(): string {

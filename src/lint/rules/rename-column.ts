@@ -9,7 +9,7 @@ export const renameColumn: Rule = {
   dialects: ['postgres', 'mysql'],
   phases: FORWARD,
   summary: 'Renaming a column',
-  why: 'No app version works on both sides of a rename: before it, the new app finds no new name; after it, the old app finds no old name. A rename is breaking in every phase. Not reported: an atomic swap in contract (the new name was dropped earlier in the same transaction or ALTER, so it never disappears) and renaming tandem\'s own twin columns (`tandem_<hex>_…`), which no app knows.',
+  why: 'No app version works on both sides of a rename: before it, the new app finds no new name; after it, the old app finds no old name. A rename is breaking in every phase. Not reported: an atomic swap in contract (the new name was dropped earlier in the same transaction or ALTER, so it never disappears), renaming tandem\'s own twin columns (`tandem_<hex>_…`), which no app knows, and the contract of a declarative renameColumn with version schemas (PostgreSQL), whose new app already reads the column under its new name through its views.',
   lock: 'ACCESS EXCLUSIVE / metadata lock, briefly (catalog only).',
   fix: 'Add the new column in expand with a trigger keeping both in step, backfill it, switch the app, drop the old column in contract. (Or keep the old name and rename in the app\'s mapping.)',
   examples: {
@@ -28,7 +28,9 @@ export const renameColumn: Rule = {
     const tokens = context.statement.tokens;
     if (node && node.renameType === 'OBJECT_COLUMN') {
       const table = String(node.relation?.relname ?? '');
-      const breaks = !context.isNewTable(table) && !isTandemInternalName(String(node.subname)) && !contractSwap(droppedInTransaction(context).has(`${table}.${node.newname}`));
+      // renameColumn through version schema views: the new app reads the new name through its views since expand.
+      const throughViews = context.phase === 'contract' && (context.viewRenames?.has(`${table}.${node.subname}.${node.newname}`) ?? false);
+      const breaks = !context.isNewTable(table) && !isTandemInternalName(String(node.subname)) && !contractSwap(droppedInTransaction(context).has(`${table}.${node.newname}`)) && !throughViews;
       if (breaks) hits.push(hit(spanOf(tokens, 0, tokens.length - 1), `renames ${table}.${node.subname} to ${node.newname}: the app version on the other side of the rename breaks`));
     }
     const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;

@@ -2,20 +2,23 @@ import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
-import type { Operation } from '../types.js';
+import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
 const args = z.object({ table: identifier, from: identifier, to: identifier }).strict();
 
+type Args = z.infer<typeof args>;
+
 /**
- * The table answers to both names while both versions run: expand adds `to` as a physical twin of
- * `from` with a shim that copies every write across, in whichever direction it came; the backfill
- * copies existing rows in batches; contract drops the shim and `from`, and gives `to` the NOT NULL
- * and default that `from` had. Indexes and constraints on `from` are not carried over: create them
- * on `to` with createIndex/addUnique in the same migration.
+ * Both names work while both app versions run. PostgreSQL with version schemas: the new app's views
+ * show `from` as `to`, and contract renames the column (renameThroughViews). Otherwise expand adds
+ * `to` as a physical twin of `from` with a shim that copies every write across, in whichever
+ * direction it came; the backfill copies existing rows in batches; contract drops the shim and
+ * `from`, and gives `to` the NOT NULL and default that `from` had. The twin does not get the
+ * indexes and constraints of `from`: create them on `to` with createIndex/addUnique in the same migration.
  */
-export const renameColumn: Operation<z.infer<typeof args>> = {
+export const renameColumn: Operation<Args> = {
   name: 'renameColumn',
-  summary: 'rename a column; both names work until contract (twin column and a two-way shim)',
+  summary: 'rename a column; both names work until contract (PostgreSQL with version schemas: through the views; else a twin column and a two-way shim)',
   args,
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
@@ -24,6 +27,7 @@ export const renameColumn: Operation<z.infer<typeof args>> = {
     if ((await context.inspect.primaryKey(a.table)).includes(a.from)) throw new Error(`column ${a.from} is part of the primary key of ${a.table}; renaming key columns is not supported`);
   },
   async compile(a, context) {
+    if (context.versionSchemas) return renameThroughViews(a, context);
     const q = context.quote;
     const from = (await context.inspect.column(a.table, a.from))!;
     const twin = { name: a.to, type: from.type, nullable: true, default: null };
@@ -54,3 +58,22 @@ export const renameColumn: Operation<z.infer<typeof args>> = {
     };
   },
 };
+
+/**
+ * The new app reads and writes through its version schema, whose view of the table shows `from AS
+ * to` (a single-table view is updatable, so its writes land in `from`); the old app keeps using
+ * `from`. Both write one column, so there is nothing to copy or keep in sync: no twin, no shim, no
+ * backfill, and the column keeps its indexes, constraints, default and NOT NULL. Contract renames
+ * the column itself, a catalog change under a brief lock; the views follow it, because a view
+ * refers to its table's columns by number, so the new app's statements keep their result type.
+ * Rollback has nothing to undo but the version schema, which it drops.
+ */
+async function renameThroughViews(a: Args, context: OperationContext): Promise<PhaseSql> {
+  const q = context.quote;
+  context.inspect.noteColumnRenamedByView(a.table, a.from, a.to);
+  return {
+    ...emptyPhases(),
+    contract: [`ALTER TABLE ${q(a.table)} RENAME COLUMN ${q(a.from)} TO ${q(a.to)}`],
+    views: [{ kind: 'renameColumn', table: a.table, from: a.from, to: a.to }],
+  };
+}
