@@ -6,7 +6,8 @@ const RENOTICE_MS = 30_000;
 /**
  * One reason a backfill waits before its next batch (a replica behind, a pause file). While `check`
  * returns a text — why it waits — the walker waits, says why when the pause starts and every 30 s
- * while it lasts, and counts the time, passed on about once a second so the progress line shows it.
+ * while it lasts, and counts the time. `whileWaiting` hears the reason when the pause starts and
+ * about once a second after, so the progress line and `tandem status` show it.
  */
 export class BatchPause {
   /** Time spent waiting, for the progress report. */
@@ -18,11 +19,12 @@ export class BatchPause {
     private readonly onNotice: (message: string) => void,
   ) {}
 
-  async beforeBatch(whileWaiting: () => void): Promise<void> {
+  async beforeBatch(whileWaiting: (reason: string) => void | Promise<void>): Promise<void> {
     let reason = await this.check();
     if (reason === null) return;
     // Counted from the first sight of a reason: the check itself is no pause.
     let countedUpTo = Date.now();
+    await whileWaiting(reason);
     while (reason !== null) {
       if (Date.now() - this.lastNoticeAt >= RENOTICE_MS) {
         this.lastNoticeAt = Date.now();
@@ -32,7 +34,7 @@ export class BatchPause {
       if (Date.now() - countedUpTo >= 1000) {
         this.waitedMs += Date.now() - countedUpTo;
         countedUpTo = Date.now();
-        whileWaiting();
+        await whileWaiting(reason);
       }
       reason = await this.check();
     }

@@ -151,6 +151,12 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
     });
   };
 
+  // While a pause lasts: the progress line, and the reason in the ledger for `tandem status` (the next batch clears it).
+  const waiting = async (reason: string): Promise<void> => {
+    report();
+    await ledger.markBackfillPaused(db, migrationId, progress!.statementIndex, reason.replace(/^pausing batches while /, ''));
+  };
+
   const vacuum = new BackfillVacuum(session, tableRef, progress.rowsTotal, backfill.minBatchSize, options.onNotice);
   // A batch commits together with its saved progress, so a server crash that loses an asynchronously
   // committed batch loses its progress record with it, and the resumed walk runs that batch again:
@@ -184,9 +190,9 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
       await throttle.beforeBatch(lastBatchMs);
-      await pauseFile.beforeBatch(report);
-      await replicaLag.beforeBatch(report);
-      await busy.beforeBatch(report);
+      await pauseFile.beforeBatch(waiting);
+      await replicaLag.beforeBatch(waiting);
+      await busy.beforeBatch(waiting);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
       const updated = await retrying(() =>

@@ -21,7 +21,7 @@ export class PauseFile {
     return this.pause?.waitedMs ?? 0;
   }
 
-  async beforeBatch(whileWaiting: () => void): Promise<void> {
+  async beforeBatch(whileWaiting: (reason: string) => void | Promise<void>): Promise<void> {
     await this.pause?.beforeBatch(whileWaiting);
   }
 }

@@ -27,7 +27,7 @@ export class RunningQueriesThrottle {
     return this.pause?.waitedMs ?? 0;
   }
 
-  async beforeBatch(whileWaiting: () => void): Promise<void> {
+  async beforeBatch(whileWaiting: (reason: string) => void | Promise<void>): Promise<void> {
     if (!this.pause || Date.now() - this.lastReadAt < POLL_MS) return;
     await this.pause.beforeBatch(whileWaiting);
   }

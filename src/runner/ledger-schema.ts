@@ -8,24 +8,30 @@ import type { Dialect } from '../db/url.js';
  * The migrations table is created last: readers that run without the runner lock (status) take its
  * presence to mean the whole ledger exists (MySQL DDL cannot be made atomic).
  */
-export const LEDGER_VERSION = 2;
+export const LEDGER_VERSION = 3;
 
 /**
  * Columns added after version 1, added to an older ledger by Ledger.ensure() (checked against the
  * catalog first: MySQL 8 has no ADD COLUMN IF NOT EXISTS).
- * started_statement / started_fingerprint: the statement that was sent outside a transaction and
- * the schema's fingerprint just before it, so a rerun after a crash can tell whether it ran.
+ * Version 2, started_statement / started_fingerprint: the statement that was sent outside a
+ * transaction and the schema's fingerprint just before it, so a rerun after a crash can tell whether it ran.
+ * Version 3, backfills.paused_for / paused_since: why a running backfill waits before its next batch
+ * and since when, for `tandem status` in another process.
  */
 export function ledgerUpgrades(dialect: Dialect): Array<{ table: string; column: string; sql: string }> {
   if (dialect === 'postgres') {
     return [
       { table: 'migrations', column: 'started_statement', sql: `ALTER TABLE "tandem"."migrations" ADD COLUMN IF NOT EXISTS "started_statement" integer` },
       { table: 'migrations', column: 'started_fingerprint', sql: `ALTER TABLE "tandem"."migrations" ADD COLUMN IF NOT EXISTS "started_fingerprint" text` },
+      { table: 'backfills', column: 'paused_for', sql: `ALTER TABLE "tandem"."backfills" ADD COLUMN IF NOT EXISTS "paused_for" text` },
+      { table: 'backfills', column: 'paused_since', sql: `ALTER TABLE "tandem"."backfills" ADD COLUMN IF NOT EXISTS "paused_since" timestamptz` },
     ];
   }
   return [
     { table: 'tandem_migrations', column: 'started_statement', sql: 'ALTER TABLE `tandem_migrations` ADD COLUMN `started_statement` INT NULL' },
     { table: 'tandem_migrations', column: 'started_fingerprint', sql: 'ALTER TABLE `tandem_migrations` ADD COLUMN `started_fingerprint` CHAR(64) NULL' },
+    { table: 'tandem_backfills', column: 'paused_for', sql: 'ALTER TABLE `tandem_backfills` ADD COLUMN `paused_for` TEXT NULL' },
+    { table: 'tandem_backfills', column: 'paused_since', sql: 'ALTER TABLE `tandem_backfills` ADD COLUMN `paused_since` DATETIME(3) NULL' },
   ];
 }
 
@@ -81,6 +87,8 @@ function postgresDdl(): string[] {
        "batches" integer NOT NULL DEFAULT 0,
        "batch_size" integer,
        "done" boolean NOT NULL DEFAULT false,
+       "paused_for" text,
+       "paused_since" timestamptz,
        "started_at" timestamptz NOT NULL DEFAULT now(),
        "updated_at" timestamptz NOT NULL DEFAULT now(),
        PRIMARY KEY ("migration_id", "statement_index")
@@ -158,6 +166,8 @@ function mysqlDdl(): string[] {
        \`batches\` INT NOT NULL DEFAULT 0,
        \`batch_size\` INT NULL,
        \`done\` BOOLEAN NOT NULL DEFAULT FALSE,
+       \`paused_for\` TEXT NULL,
+       \`paused_since\` DATETIME(3) NULL,
        \`started_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
        \`updated_at\` DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
        PRIMARY KEY (\`migration_id\`, \`statement_index\`)

@@ -43,6 +43,9 @@ export interface BackfillProgress {
   batches: number;
   batchSize: number | null;
   done: boolean;
+  /** Why the walk waits before its next batch (a pause file, a replica behind…), while it does; cleared by the next batch. */
+  pausedFor?: string | null;
+  pausedSince?: Date | null;
 }
 
 export interface LedgerEvent {
@@ -238,12 +241,23 @@ export class Ledger {
       batches: progress.batches,
       batch_size: progress.batchSize,
       done: progress.done,
+      // A batch ran (or the pass ended): whatever it waited for is over.
+      paused_for: null,
+      paused_since: null,
       updated_at: this.now(db),
     };
     await this.table(db, 'backfills')
       .insert({ migration_id: progress.migrationId, statement_index: progress.statementIndex, started_at: this.now(db), ...values })
       .onConflict(['migration_id', 'statement_index'])
       .merge(values);
+  }
+
+  /** Record that the walk waits before its next batch, and why (the first call of a pause sets its start). */
+  async markBackfillPaused(db: Db, migrationId: string, statementIndex: number, reason: string): Promise<void> {
+    const since = this.session.adapter.quoteIdent('paused_since');
+    await this.table(db, 'backfills')
+      .where({ migration_id: migrationId, statement_index: statementIndex })
+      .update({ paused_for: reason, paused_since: db.raw(`COALESCE(${since}, ${nowSql(this.session.adapter.dialect)})`) });
   }
 
   async setRunner(lockName: string, sessionId: string, command: string): Promise<void> {
@@ -302,5 +316,7 @@ function mapBackfill(row: Record<string, unknown>): BackfillProgress {
     batches: Number(row.batches),
     batchSize: row.batch_size === null || row.batch_size === undefined ? null : Number(row.batch_size),
     done: toBool(row.done),
+    pausedFor: typeof row.paused_for === 'string' ? row.paused_for : null,
+    pausedSince: toDate(row.paused_since),
   };
 }

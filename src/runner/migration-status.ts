@@ -18,7 +18,8 @@ export interface MigrationStatus {
   errorLine: number | null;
   statementsDone: number;
   statementsTotal: number | null;
-  backfill: Array<{ table: string; rowsDone: number; rowsTotal: number | null; batches: number; done: boolean }>;
+  /** pausedFor / pausedSince: why a running backfill waits before its next batch, and since when (null when it does not). */
+  backfill: Array<{ table: string; rowsDone: number; rowsTotal: number | null; batches: number; done: boolean; pausedFor: string | null; pausedSince: string | null }>;
   /** Phases that ran but whose section in the file has changed since. */
   drift: Phase[];
   /** The next command that moves this migration on. */
@@ -61,7 +62,11 @@ function describe(migration: Migration | undefined, row: LedgerRow | undefined, 
     errorLine: row?.failed ? row.errorLine : null,
     statementsDone: row?.statementsDone ?? 0,
     statementsTotal: active && migration ? (migration.sections[active]?.statements.length ?? 0) : null,
-    backfill: backfills.map((b) => ({ table: b.tableName, rowsDone: b.rowsDone, rowsTotal: b.rowsTotal, batches: b.batches, done: b.done })),
+    backfill: backfills.map((b) => {
+      // A pause recorded by a runner that is gone is no pause: that backfill is interrupted.
+      const paused = running && active === 'backfill' && !b.done && b.pausedFor ? b : null;
+      return { table: b.tableName, rowsDone: b.rowsDone, rowsTotal: b.rowsTotal, batches: b.batches, done: b.done, pausedFor: paused?.pausedFor ?? null, pausedSince: paused?.pausedSince?.toISOString() ?? null };
+    }),
     drift,
     next: nextCommand(row, migration, running),
     appliedBy: row?.appliedBy ?? null,

@@ -132,6 +132,19 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     await until(() => pauseWarning() !== undefined, cli, 'the pause warning');
     expect(pauseWarning()!.message).toContain(`pausing batches while ${pauseFile} exists`);
     await withDb(db, async (sql) => expect(await hitCounts(sql, 'marks')).toEqual({ rows: 300, ones: 0, min: 0, max: 0 }));
+    // `tandem status` from another process says why the running backfill waits, and since when.
+    const statusOf = async () => {
+      const run = await runCli(['--url', db.url, '--dir', dir, '--json', 'status'], { cwd: scratchDir() });
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout).migrations[0] as { running: boolean; phase: string; backfill: Array<{ pausedFor: string | null; pausedSince: string | null }> };
+    };
+    const paused = await statusOf();
+    expect(paused.running).toBe(true);
+    expect(paused.backfill[0]!.pausedFor).toBe(`${pauseFile} exists (backfill.pauseFile, --pause-file); delete it to go on`);
+    expect(Date.now() - Date.parse(paused.backfill[0]!.pausedSince!)).toBeGreaterThanOrEqual(-1000);
+    expect(Date.now() - Date.parse(paused.backfill[0]!.pausedSince!)).toBeLessThan(30_000);
+    const text = await runCli(['--url', db.url, '--dir', dir, 'status'], { cwd: scratchDir() });
+    expect(text.stdout).toMatch(new RegExp(`backfill ["\\x60]marks["\\x60] 0% \\(0/300 rows, waiting \\d+ s while ${pauseFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} exists`));
     rmSync(pauseFile);
     const result = await cli.exited;
     expect(result.code, result.stderr).toBe(0);
@@ -139,6 +152,8 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     expect(last).toMatchObject({ rows_done: 300, done: true });
     expect(last.paused_for).toEqual(db.kind === 'mysql' ? expect.arrayContaining(['pause file']) : ['pause file']);
     await withDb(db, async (sql) => expect(await hitCounts(sql, 'marks')).toEqual({ rows: 300, ones: 300, min: 1, max: 1 }));
+    // Done: the phase is recorded and its progress rows are gone, the pause with them.
+    expect(await statusOf()).toMatchObject({ running: false, phase: 'backfilled', backfill: [] });
   }, 60_000);
 
   it('waits while more than maxRunningQueries other sessions on the database run a statement', async (ctx) => {

@@ -83,10 +83,31 @@ describe.each(ALL_KINDS)('ledger on %s', (kind) => {
     for (const name of ['migrations', 'events', 'backfills', 'runners', 'meta'] as const) {
       await env.q(`SELECT COUNT(*) AS n FROM ${env.table(name)}`); // each table is there
     }
-    expect(await env.q(`SELECT value FROM ${env.table('meta')} WHERE ${env.mysql ? '`key`' : '"key"'} = 'ledger_version'`)).toEqual([{ value: '2' }]);
+    expect(await env.q(`SELECT value FROM ${env.table('meta')} WHERE ${env.mysql ? '`key`' : '"key"'} = 'ledger_version'`)).toEqual([{ value: '3' }]);
     // The runner that held the lock is recorded, for a waiting runner's message (PGlite: in its lock file).
     const runners = await env.q<{ holder: string; command: string }>(`SELECT holder, command FROM ${env.table('runners')}`);
     expect(runners).toEqual(env.t.session.target.driver === 'pglite' ? [] : [{ holder: env.t.session.actor, command: 'expand' }]);
+  });
+
+  it('a backfill pause is recorded with its start, kept across updates, and cleared by the next batch\'s save', async (ctx) => {
+    const env = await setup(kind, ctx);
+    env.write(ID, MIGRATION);
+    await env.t.expand(); // creates the ledger
+    const db = env.t.session.db;
+    const progress = { migrationId: ID, statementIndex: 0, tableName: 'flags', keyColumns: ['id'], lastKey: null, ceilingKey: ['2'], pass: 1, rowsDone: 0, rowsTotal: 2, batches: 0, batchSize: 1, done: false };
+    await env.t.ledger.saveBackfill(db, progress);
+    expect((await env.t.ledger.backfills(ID))[0]).toMatchObject({ pausedFor: null, pausedSince: null });
+    await env.t.ledger.markBackfillPaused(db, ID, 0, 'standby s1 is 2.0 s behind');
+    const first = (await env.t.ledger.backfills(ID))[0]!;
+    expect(first.pausedFor).toBe('standby s1 is 2.0 s behind');
+    expect(Math.abs(first.pausedSince!.getTime() - Date.now())).toBeLessThan(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await env.t.ledger.markBackfillPaused(db, ID, 0, 'standby s1 is 3.1 s behind');
+    const second = (await env.t.ledger.backfills(ID))[0]!;
+    expect(second.pausedFor).toBe('standby s1 is 3.1 s behind');
+    expect(second.pausedSince!.getTime()).toBe(first.pausedSince!.getTime()); // the pause's start, not the latest update
+    await env.t.ledger.saveBackfill(db, { ...progress, rowsDone: 1, batches: 1, lastKey: ['1'] });
+    expect((await env.t.ledger.backfills(ID))[0]).toMatchObject({ rowsDone: 1, pausedFor: null, pausedSince: null });
   });
 
   it('events are append-only: UPDATE, DELETE and (PostgreSQL) TRUNCATE raise', async (ctx) => {

@@ -1,7 +1,7 @@
 /**
  * Ledger version 2 adds `started_statement` / `started_fingerprint` (the crash-safety record of a
- * statement that commits on its own). A ledger written by version 1 is upgraded in place by the
- * next command that takes the runner lock, keeping its rows.
+ * statement that commits on its own), version 3 `backfills.paused_for` / `paused_since`. A ledger
+ * written by version 1 is upgraded in place by the next command that takes the runner lock, keeping its rows.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,9 +32,10 @@ describe.each(ALL_KINDS)('ledger upgrade on %s', (kind) => {
     try {
       const mysql = tandem.session.adapter.dialect === 'mysql';
       const table = (name: string) => (mysql ? `tandem_${name}` : `tandem.${name}`);
-      // Write a version 1 ledger: expand one migration, then take the version 2 columns away.
+      // Write a version 1 ledger: expand one migration, then take the columns of versions 2 and 3 away.
       await tandem.expand();
       for (const column of ['started_statement', 'started_fingerprint']) await tandem.session.db.raw(`ALTER TABLE ${table('migrations')} DROP COLUMN ${column}`);
+      for (const column of ['paused_for', 'paused_since']) await tandem.session.db.raw(`ALTER TABLE ${table('backfills')} DROP COLUMN ${column}`);
       await tandem.session.db.raw(`UPDATE ${table('meta')} SET value = '1' WHERE ${mysql ? '`key`' : '"key"'} = 'ledger_version'`);
 
       writeFileSync(join(dir, '20260902000000_two.sql'), '-- tandem:expand\nCREATE TABLE two_t (id int PRIMARY KEY);\n');
@@ -45,7 +46,9 @@ describe.each(ALL_KINDS)('ledger upgrade on %s', (kind) => {
         ['20260902000000_two', 'expanded'],
       ]);
       const version = rowsOf<{ value: string }>(await tandem.session.db.raw(`SELECT value FROM ${table('meta')} WHERE ${mysql ? '`key`' : '"key"'} = 'ledger_version'`));
-      expect(version).toEqual([{ value: '2' }]);
+      expect(version).toEqual([{ value: '3' }]);
+      // Version 3's columns are back too: a paused backfill can say why.
+      expect(rowsOf(await tandem.session.db.raw(`SELECT paused_for, paused_since FROM ${table('backfills')}`))).toEqual([]);
     } finally {
       await tandem.close();
     }

@@ -44,7 +44,7 @@ export class ReplicaLagThrottle {
   }
 
   /** Wait until every replica is within the limit. `whileWaiting` runs about once a second during a pause (progress). */
-  async beforeBatch(whileWaiting: () => void = () => undefined): Promise<void> {
+  async beforeBatch(whileWaiting: (reason: string) => void | Promise<void> = () => undefined): Promise<void> {
     if (!this.started) await this.start();
     if (!this.source || Date.now() - this.lastReadAt < POLL_MS) return;
     await this.pause.beforeBatch(whileWaiting);

@@ -45,9 +45,16 @@ function detail(s: MigrationStatus): string {
   else if (s.activePhase) parts.push(`${s.activePhase} failed${s.errorLine ? ` at line ${s.errorLine}` : ''} (${s.statementsDone}/${s.statementsTotal ?? '?'} statements done)`);
   for (const b of s.backfill) {
     const pct = b.rowsTotal ? ` ${Math.min(100, Math.floor((b.rowsDone / b.rowsTotal) * 100))}%` : '';
-    parts.push(`backfill ${b.table}${pct} (${b.rowsDone.toLocaleString('en-US')}${b.rowsTotal !== null ? `/${b.rowsTotal.toLocaleString('en-US')}` : ''} rows)`);
+    const paused = b.pausedFor ? `, waiting${b.pausedSince ? ` ${seconds(Date.now() - Date.parse(b.pausedSince))}` : ''} while ${b.pausedFor}` : '';
+    parts.push(`backfill ${b.table}${pct} (${b.rowsDone.toLocaleString('en-US')}${b.rowsTotal !== null ? `/${b.rowsTotal.toLocaleString('en-US')}` : ''} rows${paused})`);
   }
   if (s.drift.length) parts.push('CHANGED SINCE RUN');
   if (!s.file) parts.push('file missing');
   return parts.join('; ');
+}
+
+/** A pause's length as a person reads it: 42 s, 3 min 5 s. */
+function seconds(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  return total < 60 ? `${total} s` : `${Math.floor(total / 60)} min ${total % 60} s`;
 }
