@@ -42,20 +42,12 @@ export function planViews(tables: CatalogTable[], adjustments: ViewAdjustment[])
       case 'hideColumn':
         setOf(hidden, baseOf(adjustment.table)).add(adjustment.column);
         break;
-      case 'renameColumn': {
-        const table = baseOf(adjustment.table);
-        const byColumn = renamed.get(table) ?? new Map<string, string>();
-        byColumn.set(adjustment.from, adjustment.to);
-        renamed.set(table, byColumn);
+      case 'renameColumn':
+        mapOf(renamed, baseOf(adjustment.table)).set(adjustment.from, adjustment.to);
         break;
-      }
-      case 'replaceColumn': {
-        const table = baseOf(adjustment.table);
-        const byColumn = replaced.get(table) ?? new Map<string, string>();
-        byColumn.set(adjustment.column, adjustment.by);
-        replaced.set(table, byColumn);
+      case 'replaceColumn':
+        mapOf(replaced, baseOf(adjustment.table)).set(adjustment.column, adjustment.by);
         break;
-      }
     }
   }
   const views: ViewSpec[] = [];
@@ -82,6 +74,12 @@ function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
   const set = map.get(key) ?? new Set<string>();
   map.set(key, set);
   return set;
+}
+
+function mapOf(map: Map<string, Map<string, string>>, key: string): Map<string, string> {
+  const inner = map.get(key) ?? new Map<string, string>();
+  map.set(key, inner);
+  return inner;
 }
 
 /** What a view's comment records, so a contract that must drop it can build it again: column name and source attnum. */
