@@ -5,9 +5,10 @@ const RENOTICE_MS = 30_000;
 
 /**
  * One reason a backfill waits before its next batch (a replica behind, a pause file). While `check`
- * returns a text — why it waits — the walker waits, says why when the pause starts and every 30 s
- * while it lasts, and counts the time. `whileWaiting` hears the reason when the pause starts and
- * about once a second after, so the progress line and `tandem status` show it.
+ * returns a text — the condition it waits out, e.g. "/tmp/hold exists …" — the walker waits, says
+ * "pausing batches while …" when the pause starts and every 30 s while it lasts, and counts the
+ * time. `whileWaiting` hears the condition when the pause starts and about once a second after, so
+ * the progress line and `tandem status` show it.
  */
 export class BatchPause {
   /** Time spent waiting, for the progress report. */
@@ -28,7 +29,7 @@ export class BatchPause {
     while (reason !== null) {
       if (Date.now() - this.lastNoticeAt >= RENOTICE_MS) {
         this.lastNoticeAt = Date.now();
-        this.onNotice(reason);
+        this.onNotice(`pausing batches while ${reason}`);
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       if (Date.now() - countedUpTo >= 1000) {

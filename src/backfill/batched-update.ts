@@ -154,7 +154,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // While a pause lasts: the progress line, and the reason in the ledger for `tandem status` (the next batch clears it).
   const waiting = async (reason: string): Promise<void> => {
     report();
-    await ledger.markBackfillPaused(db, migrationId, progress!.statementIndex, reason.replace(/^pausing batches while /, ''));
+    await ledger.markBackfillPaused(db, migrationId, progress!.statementIndex, reason);
   };
 
   const vacuum = new BackfillVacuum(session, tableRef, progress.rowsTotal, backfill.minBatchSize, options.onNotice);

@@ -13,7 +13,7 @@ export class PauseFile {
 
   constructor(file: string | null, onNotice: (message: string) => void = () => undefined) {
     const absolute = file === null ? null : path.resolve(file);
-    this.pause = absolute === null ? null : new BatchPause(async () => (existsSync(absolute) ? `pausing batches while ${absolute} exists (backfill.pauseFile, --pause-file); delete it to go on` : null), onNotice);
+    this.pause = absolute === null ? null : new BatchPause(async () => (existsSync(absolute) ? `${absolute} exists (backfill.pauseFile, --pause-file); delete it to go on` : null), onNotice);
   }
 
   /** Time spent waiting, for the progress report. */

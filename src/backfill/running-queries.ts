@@ -40,6 +40,6 @@ export class RunningQueriesThrottle {
         : `SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND COMMAND NOT IN ('Sleep', 'Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND ID <> CONNECTION_ID()`;
     const running = Number(adapter.rows<{ n: unknown }>(await db.raw(sql))[0]?.n ?? 0);
     this.lastReadAt = Date.now();
-    return running > this.limit! ? `pausing batches while ${running} other sessions on this database are running a statement (backfill.maxRunningQueries is ${this.limit}); they go on once no more than that are` : null;
+    return running > this.limit! ? `${running} other sessions on this database are running a statement (backfill.maxRunningQueries is ${this.limit}); they go on once no more than that are` : null;
   }
 }

@@ -18,9 +18,9 @@ export interface ColumnFacts {
 export class SchemaInspector {
   private readonly cache = new Map<string, ColumnFacts[] | null>();
   private readonly indexCache = new Map<string, string[][]>();
-  /** `table.column` → why an operation may not use that name now (see noteColumnRenamedByView). */
-  private readonly renamedByView = new Map<string, string>();
+  /** Renames through the views by this migration's operations so far (see noteColumnRenamedByView). */
   private pendingRenames: Array<{ table: string; from: string; to: string }> = [];
+  /** `table.column` → why a name that an in-flight migration's rename gives may not be used yet. */
   private readonly renamedInFlight = new Map<string, string>();
 
   constructor(
@@ -42,16 +42,15 @@ export class SchemaInspector {
    * would generate SQL against the wrong column (or none).
    */
   async column(table: string, column: string): Promise<ColumnFacts | null> {
-    const held = this.renamedByView.get(`${table}.${column}`) ?? this.renamedInFlight.get(`${table}.${column}`);
+    const pending = this.pendingRenames.find((rename) => rename.table === table && (rename.from === column || rename.to === column));
+    if (pending) throw new Error(`column ${table}.${pending.from} is renamed to ${pending.to} by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration`);
+    const held = this.renamedInFlight.get(`${table}.${column}`);
     if (held) throw new Error(held);
     return (await this.columns(table))?.find((c) => c.name === column) ?? null;
   }
 
   /** Record that a rename is the views' until contract renames the column itself (version schemas). */
   noteColumnRenamedByView(table: string, from: string, to: string): void {
-    const message = `column ${table}.${from} is renamed to ${to} by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration`;
-    this.renamedByView.set(`${table}.${from}`, message);
-    this.renamedByView.set(`${table}.${to}`, message);
     this.pendingRenames.push({ table, from, to });
   }
 
@@ -75,7 +74,6 @@ export class SchemaInspector {
       if (indexes) this.indexCache.set(table, indexes.map((index) => index.map((column) => (column === from ? to : column))));
     }
     this.pendingRenames = [];
-    this.renamedByView.clear();
   }
 
   async tableExists(table: string): Promise<boolean> {

@@ -56,7 +56,7 @@ export class ReplicaLagThrottle {
     const behind = (await this.source!.read()).filter((r) => r.lagMs === null || r.lagMs > limit);
     this.lastReadAt = Date.now();
     if (behind.length === 0) return null;
-    return `pausing batches while ${behind.map(describe).join('; ')} (backfill.maxReplicaLagMs is ${limit}); they go on once every replica is within it`;
+    return `${behind.map(describe).join('; ')} (backfill.maxReplicaLagMs is ${limit}); they go on once every replica is within it`;
   }
 
   async close(): Promise<void> {
