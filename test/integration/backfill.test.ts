@@ -563,7 +563,7 @@ describe.each(['postgres', 'pglite'] as const)('backfill table size on %s', (kin
     await db?.drop();
   });
 
-  it('keeps the table under 1.3× its size: the VACUUMs during the walk free old row versions for later batches', async (ctx) => {
+  it('keeps the table far from doubling: the VACUUMs during the walk free old row versions for later batches', async (ctx) => {
     if (!db) return ctx.skip(`${kind} unavailable`);
     const TOTAL = 40_000;
     const reporter = collectingReporter();
@@ -576,15 +576,21 @@ describe.each(['postgres', 'pglite'] as const)('backfill table size on %s', (kin
       await sql.raw('VACUUM ANALYZE readings');
       const size = async () => Number(rowsOf<{ bytes: unknown }>(await sql.raw(`SELECT pg_table_size('readings') AS bytes`))[0]!.bytes);
       const before = await size();
+      const vacuums = async () => Number(rowsOf<{ n: unknown }>(await sql.raw(`SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE relname = 'readings'`))[0]!.n);
+      const vacuumsBefore = await vacuums();
 
       await tandem.expand();
       await tandem.backfill();
 
       const scaled = rowsOf<{ wrong: unknown }>(await sql.raw('SELECT COUNT(*) AS wrong FROM readings WHERE scaled IS DISTINCT FROM value * 10'))[0]!;
       expect(Number(scaled.wrong)).toBe(0);
-      // The new bigint alone adds 8 bytes to a ~40-byte row; a doubled table would be ~2.2×.
+      // The new bigint alone adds 8 bytes to a ~40-byte row, so 1.2× is the floor. Without the VACUUMs
+      // the table grows to 2.1×; with them it was 1.20–1.21× on an idle machine and up to 1.31× in a
+      // loaded CI run, where a VACUUM skips the pages a batch has pinned. 1.5× lies clear of both.
       const ratio = (await size()) / before;
-      expect(ratio).toBeLessThan(1.3);
+      expect(ratio).toBeLessThan(1.5);
+      // The VACUUMs did run: one after each batch here (batches reach the 1,000-row cap), ~40 in all.
+      expect((await vacuums()) - vacuumsBefore).toBeGreaterThanOrEqual(20);
       expect(reporter.messages.filter((m) => /VACUUM/.test(m))).toEqual([]);
       // The VACUUM's own connection is closed when the walk ends.
       if (db!.kind === 'postgres') {
