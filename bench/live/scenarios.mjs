@@ -4,11 +4,12 @@
 // `amount` and `<note>` together and inserts rows. Every write keeps `<note> = 'n' || amount`, so a
 // scenario's `check` query can count rows where a write was lost or a shim copied a wrong value.
 //
-// The backfill's bound (scenarios with a backfill): the backfill's own UPDATE as one unbatched
+// The backfill's bound (scenarios with a backfill): the backfill's UPDATE as one unbatched
 // statement on a copy of the table, measured in the same run, twice: on `items_bound`, a plain
-// copy with the new column added by hand, and on `items_bound_shim`, where tandem's expand of the
-// same operations put the new column and its shim in place (run as the backfill runs, with the
-// backfill role). `{table}` and `{column}` are filled in.
+// copy with the new column added by hand (`bound.update`, with `{table}` and `{column}` filled in),
+// and on `items_bound_shim`, where tandem's expand of the same operations put the new column and
+// its shim in place: there the statement is the backfill UPDATE tandem compiled for that copy, run
+// as the backfill runs it (the backfill role).
 //
 // App versions: `old` runs until the deploy, `new` after it. tandem deploys between backfill and
 // contract (both versions work in S1/S2); the naive run deploys right after its DDL.

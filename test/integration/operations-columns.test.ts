@@ -261,6 +261,55 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
     });
   });
 
+  it('alterColumn type of a NOT NULL column on MySQL: the twin is NOT NULL from expand, so contract only renames and never rebuilds the table', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: PostgreSQL adds the NOT NULL through a validated CHECK, without a rebuild');
+    const setup = { postgres: '', mysql: `CREATE TABLE entries (id int PRIMARY KEY, amount int NOT NULL, memo varchar(20) NULL) ENGINE=InnoDB;\n${seed('entries', ['id', 'amount'], range(SEED).map((i) => [i, i * 10 + 1]))}` };
+    await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'entries', column: 'amount', type: 'bigint' } }] }, async (h) => {
+      const { oldClient: old, newClient: neu } = h;
+      // A rebuild gives the table a new InnoDB table id (MariaDB: INNODB_SYS_TABLES, MySQL 8: INNODB_TABLES).
+      const tableId = async () => {
+        const view = (await neu.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
+        const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
+        const [row] = await neu.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/entries')`);
+        return Number(row!.id);
+      };
+
+      await h.expand();
+      const twin = await twinOf(h, 'entries');
+      expect(await columnLine(h, 'entries', twin)).toMatch(new RegExp(`^entries\\.${twin} bigint(\\(20\\))? NOT NULL DEFAULT 0$`));
+      // Existing rows hold the placeholder until the backfill.
+      expect(await countWhere(h, 'entries', `\`${twin}\` = 0`)).toBe(SEED);
+      // The old app leaves the twin out: the shim fills it from amount, not the placeholder.
+      await old.insert('entries', { id: 101, amount: 5 });
+      expect(num(await value(neu, 'entries', 101, twin))).toBe(5);
+      // The placeholder's own value from the old app is the old app's: amount stays 0.
+      await old.insert('entries', { id: 102, amount: 0 });
+      expect(await one(neu, 'entries', 102)).toMatchObject({ amount: 0, [twin]: 0 });
+      await old.update('entries', { amount: 7 }, { id: 1 });
+      expect(num(await value(neu, 'entries', 1, twin))).toBe(7);
+      // A writer that names the twin is the new version: its value converts down.
+      await neu.insert('entries', { id: 103, [twin]: 9 });
+      expect(num(await value(old, 'entries', 103, 'amount'))).toBe(9);
+
+      await h.backfill();
+      expectSeveralBatches(h);
+      expect(await countDiffering(h, 'entries', 'amount', `\`${twin}\``)).toBe(0);
+
+      const before = await tableId();
+      await h.contract();
+      expect(await tableId()).toBe(before);
+      await expectNoShims(h, 'entries');
+      // No placeholder default is left: like amount before, the column has none.
+      expect(await columnLine(h, 'entries', 'amount')).toMatch(/^entries\.amount bigint(\(20\))? NOT NULL$/);
+      expect(num(await value(neu, 'entries', 1, 'amount'))).toBe(7);
+      expect(num(await value(neu, 'entries', 40, 'amount'))).toBe(401);
+      expect(num(await value(neu, 'entries', 101, 'amount'))).toBe(5);
+      await neu.insert('entries', { id: 301, amount: 2 ** 40 });
+      expect(num(await value(neu, 'entries', 301, 'amount'))).toBe(2 ** 40);
+      await expect(neu.insert('entries', { id: 302 })).rejects.toThrow(/amount/);
+    });
+  });
+
   it('alterColumn type text → integer with explicit up/down: old-typed writes convert up, writes to the twin convert down', async (ctx) => {
     const rows = range(SEED).map((i) => [i, i % 7 === 0 ? null : String(i * 3)]);
     const spec = (dialect: 'postgres' | 'mysql'): OperationHarnessSpec => ({

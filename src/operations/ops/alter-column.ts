@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
 import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
+import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type OperationContext, type Operation, type PhaseSql } from '../types.js';
 
@@ -59,22 +60,27 @@ export const alterColumn: Operation<Args> = {
 async function changeType(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql> {
   const q = context.quote;
   const twinName = context.objectName('new');
-  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: true, default: null };
+  const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
+  const finalNullable = a.nullable ?? current.nullable;
+  const oldType = current.type;
+  const instant = context.dialect === 'mysql' ? instantSwap(a, current, oldType, finalNullable, context.mariadb) : null;
+  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
-  const up = a.up ?? q(a.column);
+  // With the twin: the shim's expressions may name it.
   const columns = (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type }));
+  const up = a.up ?? q(a.column);
   const shim = buildShim(context.dialect, {
     table: a.table,
     name: context.objectName('alter'),
     columns,
-    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! } }],
+    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(instant ? { placeholder: instant.twinDefault } : {}) }],
   });
-  const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
-  const finalNullable = a.nullable ?? current.nullable;
-  const swap: Swap = { table: a.table, column: a.column, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns };
+  const swap: Swap = { table: a.table, column: a.column, oldType, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant };
+  const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
   return {
-    expand: [addColumn(context, a.table, `${q(twinName)} ${a.type}${context.dialect === 'mysql' ? ' NULL' : ''}`), ...shim.install],
-    backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${q(twinName)} IS NULL`],
+    expand: [addColumn(context, a.table, twinDefinition), ...shim.install],
+    // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
+    backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${instant ? `${q(twinName)} <=> ${instant.twinDefault}` : `${q(twinName)} IS NULL`}`],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, dropColumn(context, a.table, twinName)],
     // The new app sees the twin under the column's name: contract drops the old column and gives the twin its name.
@@ -83,14 +89,32 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
 }
 
 /**
+ * MySQL/MariaDB: a NOT NULL column that stays NOT NULL gets a twin that is NOT NULL from the start,
+ * with a placeholder DEFAULT (both instant), so contract only renames and changes defaults and never
+ * rebuilds the table: MODIFY … NOT NULL, and NOT NULL → NULL on the old column, rebuild it (InnoDB's
+ * instant NULL change is for ROW_FORMAT=REDUNDANT only), which on a large table is minutes of I/O
+ * while the app runs. Only with the default `up`: a plain conversion of a NOT NULL value is never
+ * NULL, whereas a NULL from a custom `up` would fail the old app's write instead of the contract.
+ */
+function instantSwap(a: Args, current: ColumnFacts, oldType: string, finalNullable: boolean, mariadb: boolean): { twinDefault: string; oldDefault: string } | null {
+  if (a.up !== undefined || current.nullable || finalNullable) return null;
+  const twinDefault = mysqlPlaceholder(a.type!, mariadb);
+  const oldDefault = current.default !== null && current.default !== 'NULL' ? current.default : mysqlPlaceholder(oldType, mariadb);
+  return twinDefault !== null && oldDefault !== null ? { twinDefault, oldDefault } : null;
+}
+
+/**
  * Contract of a type change. Until the swap the new app still writes the column under its old name,
  * so the twin must follow every write up to the moment it takes the name: the shim goes in the same
  * atomic step as the swap, never before. The twin gets its default only then too, because a
- * default on the twin would make the two-way shim read the app's inserts as the new version's.
+ * default on the twin would make the two-way shim read the app's inserts as the new version's
+ * (except MySQL's placeholder default, which the shim knows and reads as "not written").
  */
 interface Swap {
   table: string;
   column: string;
+  /** The column's type before the change. */
+  oldType: string;
   /** The twin with its final default. */
   twin: ColumnFacts;
   /** Whether the column ends up nullable. */
@@ -98,6 +122,8 @@ interface Swap {
   shim: { remove: string[] };
   up: string;
   columns: Array<{ name: string; type: string }>;
+  /** MySQL: the twin is NOT NULL already, and the old column gets a default instead of losing its NOT NULL. */
+  instant: { twinDefault: string; oldDefault: string } | null;
 }
 
 /** PostgreSQL: everything after VALIDATE (which starts the last transaction) commits at once. */
@@ -122,15 +148,16 @@ function postgresSwap(swap: Swap, context: OperationContext): string[] {
 function mysqlSwap(swap: Swap, context: OperationContext): string[] {
   const q = context.quote;
   const copy = buildShim(context.dialect, { table: swap.table, name: context.objectName('swap'), columns: swap.columns, rules: [{ kind: 'copy', column: swap.twin.name, expression: swap.up }] });
-  // One online ALTER swaps the names, gives the twin its NOT NULL and default, and makes the old
-  // column nullable: once the copy is dropped nobody fills it, and a NOT NULL column without default
-  // that inserts leave out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped.
-  const oldType = swap.columns.find((c) => c.name === swap.column)?.type ?? swap.twin.type;
+  // One online ALTER swaps the names and gives the twin its final NOT NULL and default. Once the copy
+  // is dropped nobody fills the old column, and a NOT NULL column without default that inserts leave
+  // out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped: so it becomes nullable, or, when
+  // the twin was NOT NULL from the start, keeps its NOT NULL and gets a default (no rebuild).
   const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
+  const oldColumn = swap.instant ? `${swap.oldType} NOT NULL DEFAULT ${swap.instant.oldDefault}` : `${swap.oldType} NULL`;
   return [
     ...copy.install,
     ...swap.shim.remove,
-    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldType} NULL, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ALGORITHM=INPLACE, LOCK=NONE`,
+    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ALGORITHM=INPLACE, LOCK=NONE`,
     ...copy.remove,
     dropColumn(context, swap.table, swap.twin.name),
   ];

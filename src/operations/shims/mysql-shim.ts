@@ -47,7 +47,8 @@ function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
     ? `BEGIN DECLARE ${q(rule.downScope.column)} ${rule.downScope.type} DEFAULT ${newCol}; SET ${oldCol} = (${rule.down}); END;`
     : `SET ${oldCol} = (${rule.down});`;
   if (event === 'INSERT') {
-    return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND ${newCol} IS NOT NULL) THEN
+    const written = rule.placeholder === undefined ? `${newCol} IS NOT NULL` : `NOT (${newCol} <=> ${rule.placeholder})`;
+    return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND ${written}) THEN
       ${down}
     ELSE
       SET ${newCol} = (${rule.up});

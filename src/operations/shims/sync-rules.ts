@@ -24,6 +24,11 @@ export type SyncRule =
        * change keeps the column's name, so its `down` converts "the column" back, not the old value.
        */
       downScope?: { column: string; type: string };
+      /**
+       * MySQL: the new column is NOT NULL with this constant as its DEFAULT while the shim runs, so
+       * on INSERT a new column holding it counts as not written (NULL otherwise plays that part).
+       */
+      placeholder?: string;
     }
   | {
       kind: 'fill';
