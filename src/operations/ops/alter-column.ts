@@ -99,7 +99,8 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
 function instantSwap(a: Args, current: ColumnFacts, oldType: string, finalNullable: boolean, mariadb: boolean): { twinDefault: string; oldDefault: string } | null {
   if (a.up !== undefined || current.nullable || finalNullable) return null;
   const twinDefault = mysqlPlaceholder(a.type!, mariadb);
-  const oldDefault = current.default !== null && current.default !== 'NULL' ? current.default : mysqlPlaceholder(oldType, mariadb);
+  // Only inserts in the moment before the old column is dropped take its default: any value will do.
+  const oldDefault = mysqlPlaceholder(oldType, mariadb);
   return twinDefault !== null && oldDefault !== null ? { twinDefault, oldDefault } : null;
 }
 
