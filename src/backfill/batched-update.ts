@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { BackfillConfig, RetryConfig } from '../config/schema.js';
 import { literalSql } from '../db/raw-sql.js';
 import type { Session } from '../db/session.js';
+import type { Dialect } from '../db/url.js';
 import type { BackfillProgress, Ledger } from '../runner/ledger.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
 import { faultPoint } from '../runner/fault-points.js';
@@ -209,7 +210,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       faultPoint('batch-after-commit');
       for (const statement of adapter.backfillRoleReset) await db.raw(statement);
       lastBatchMs = Date.now() - batchStarted;
-      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, backfill));
+      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, batchTargetMs(backfill, adapter.dialect), backfill));
       await vacuum.rowsUpdated(updated.rowsDone - rowsBeforeBatch);
 
       if (!next) {
@@ -278,9 +279,20 @@ async function mysqlIntegerColumns({ db, adapter }: Session, table: BatchableUpd
   return keyColumns.map((column) => /^(tiny|small|medium|big)?int$/.test(types.get(column.toLowerCase()) ?? ''));
 }
 
+/**
+ * How long a batch should take. An app write to a row the batch updated waits for its commit. On
+ * MariaDB those waits were the worst requests of a backfill: 45–83 ms with 50 ms batches, 16–36 ms
+ * with 30 ms, at no measurable cost to the rate (the benchmark's type change at 1M rows, 2026-12-04:
+ * 91 % / 87–96 % of the bound with a 2 GB redo log). PostgreSQL's worst were 35–37 ms with 50 ms
+ * batches, and its rate is already short of the bound, so it keeps them.
+ */
+export function batchTargetMs(config: BackfillConfig, dialect: Dialect): number {
+  return config.targetBatchMs ?? (dialect === 'mysql' ? 30 : 50);
+}
+
 /** Aim at the target batch time, changing by at most 2× per batch so one slow batch does not whipsaw the size. */
-export function nextBatchSize(current: number, elapsedMs: number, config: BackfillConfig): number {
-  const ideal = current * (config.targetBatchMs / Math.max(1, elapsedMs));
+export function nextBatchSize(current: number, elapsedMs: number, targetMs: number, config: BackfillConfig): number {
+  const ideal = current * (targetMs / Math.max(1, elapsedMs));
   const bounded = Math.min(current * 2, Math.max(current / 2, ideal));
   return Math.round(Math.min(config.maxBatchSize, Math.max(config.minBatchSize, bounded)));
 }

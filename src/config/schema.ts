@@ -14,8 +14,14 @@ export const retrySchema = z
 export const backfillSchema = z
   .object({
     // A batch holds the row locks of every row it updated until it commits, so an app write to one of
-    // those rows waits up to a batch: 50 ms keeps that wait short; shorter batches cost throughput.
-    targetBatchMs: z.number().int().min(1).default(50).describe('batch size adapts so one batch takes about this long'),
+    // those rows waits up to a batch. null: per database (batchTargetMs in src/backfill/batched-update.ts).
+    targetBatchMs: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('batch size adapts so one batch takes about this long; null: 30 ms on MySQL/MariaDB, 50 ms on PostgreSQL'),
     initialBatchSize: z.number().int().min(1).default(1000),
     minBatchSize: z.number().int().min(1).default(100),
     maxBatchSize: z.number().int().min(1).default(20_000),
