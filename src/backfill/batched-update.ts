@@ -281,10 +281,10 @@ async function mysqlIntegerColumns({ db, adapter }: Session, table: BatchableUpd
 
 /**
  * How long a batch should take. An app write to a row the batch updated waits for its commit. On
- * MariaDB those waits were the worst requests of a backfill: 45–83 ms with 50 ms batches, 16–36 ms
- * with 30 ms, at no measurable cost to the rate (the benchmark's type change at 1M rows, 2026-12-04:
- * 91 % / 87–96 % of the bound with a 2 GB redo log). PostgreSQL's worst were 35–37 ms with 50 ms
- * batches, and its rate is already short of the bound, so it keeps them.
+ * MariaDB with a redo log large enough not to throttle, those waits were a backfill's worst requests:
+ * 23–41 ms with 30 ms batches against 39–44 ms with 50 ms, at a rate within the runs' noise (81–92 %
+ * against 73–91 % of the bound; the benchmark at 1M rows, 2026-12-04). PostgreSQL's worst were
+ * 30–44 ms with 50 ms batches, and its walk is already short of the bound, so it keeps them.
  */
 export function batchTargetMs(config: BackfillConfig, dialect: Dialect): number {
   return config.targetBatchMs ?? (dialect === 'mysql' ? 30 : 50);
