@@ -62,8 +62,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const twinName = context.objectName('new');
   const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
   const finalNullable = a.nullable ?? current.nullable;
-  const oldType = current.type;
-  const instant = context.dialect === 'mysql' ? instantSwap(a, current, oldType, finalNullable, context.mariadb) : null;
+  const instant = context.dialect === 'mysql' ? instantSwap(a, current, finalNullable, context.mariadb) : null;
   const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
@@ -75,7 +74,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
     columns,
     rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(instant ? { placeholder: instant.twinDefault } : {}) }],
   });
-  const swap: Swap = { table: a.table, column: a.column, oldType, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant };
+  const swap: Swap = { table: a.table, column: a.column, oldType: current.type, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant };
   const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
   return {
     expand: [addColumn(context, a.table, twinDefinition), ...shim.install],
@@ -96,11 +95,11 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
  * while the app runs. Only with the default `up`: a plain conversion of a NOT NULL value is never
  * NULL, whereas a NULL from a custom `up` would fail the old app's write instead of the contract.
  */
-function instantSwap(a: Args, current: ColumnFacts, oldType: string, finalNullable: boolean, mariadb: boolean): { twinDefault: string; oldDefault: string } | null {
+function instantSwap(a: Args, current: ColumnFacts, finalNullable: boolean, mariadb: boolean): { twinDefault: string; oldDefault: string } | null {
   if (a.up !== undefined || current.nullable || finalNullable) return null;
   const twinDefault = mysqlPlaceholder(a.type!, mariadb);
   // Only inserts in the moment before the old column is dropped take its default: any value will do.
-  const oldDefault = mysqlPlaceholder(oldType, mariadb);
+  const oldDefault = mysqlPlaceholder(current.type, mariadb);
   return twinDefault !== null && oldDefault !== null ? { twinDefault, oldDefault } : null;
 }
 
