@@ -1,5 +1,6 @@
 import type { BackfillConfig } from '../config/schema.js';
 import { isMariadb, type Session } from '../db/session.js';
+import { PAUSE_PER_BATCH } from './redo-throttle.js';
 
 /**
  * When a backfill on this session waits before a batch, in words, for `tandem plan`: the same
@@ -16,7 +17,7 @@ export function pauseConditions(session: Pick<Session, 'adapter' | 'target' | 's
   }
   if (!embedded && backfill.maxRunningQueries !== null) conditions.push(`more than ${backfill.maxRunningQueries} other sessions on the database run a statement`);
   if (session.adapter.dialect === 'mysql' && isMariadb(session) && backfill.redoThrottlePercent < 100) {
-    conditions.push(`the InnoDB redo log is over ${backfill.redoThrottlePercent} % full (at most 5× the last batch's time)`);
+    conditions.push(`the InnoDB redo log is over ${backfill.redoThrottlePercent} % full (at most ${PAUSE_PER_BATCH}× the last batch's time)`);
   }
   return conditions;
 }

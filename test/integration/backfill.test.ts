@@ -13,6 +13,7 @@ import { collectingReporter, connect, PhaseFailedError, type Tandem, type Tandem
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { appKnex, rowsOf, sleep } from '../support/app-traffic.js';
 import { jsonLines, runCli, spawnCli } from '../support/spawn-cli.js';
+import { PAUSE_PER_BATCH } from '../../src/backfill/redo-throttle.js';
 
 const scratchDirs: string[] = [];
 
@@ -631,10 +632,10 @@ describe('backfill redo-log throttle on mysql', () => {
       await tandem.backfill();
       const wallMs = Date.now() - started;
       expect(await hitCounts(sql, 'pings')).toEqual({ rows: TOTAL, ones: TOTAL, min: 1, max: 1 });
-      // The pauses are bounded by the batches' own time (5× each, plus a poll's overshoot), and reported.
+      // The pauses are bounded by the batches' own time (PAUSE_PER_BATCH× each, plus a poll's overshoot), and reported.
       const last = reporter.snapshots.at(-1)!;
       expect(last.throttledMs).toBeGreaterThan(0);
-      expect(last.throttledMs).toBeLessThanOrEqual(5 * (wallMs - last.throttledMs) + last.batches * 40);
+      expect(last.throttledMs).toBeLessThanOrEqual(PAUSE_PER_BATCH * (wallMs - last.throttledMs) + last.batches * 40);
       const notices = reporter.messages.filter((m) => /redo log/.test(m));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/over 1 % full .*redoThrottlePercent/);
