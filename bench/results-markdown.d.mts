@@ -13,6 +13,8 @@ export interface ScenarioSummary {
   max_ms: number | null;
   backfill_ratio?: number | null;
   size_ratio?: number | null;
+  /** Each phase's p99, worst request and requests due during it, medians over the repeats. */
+  phase_medians?: Record<string, { p99_ms: number | null; max_ms: number | null; requests?: number | null }>;
   /** Server settings a variant changed for its runs (main.mjs VARIANTS); such rows are checked, not counted. */
   server_settings?: Record<string, string | number> | null;
 }

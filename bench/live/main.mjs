@@ -105,10 +105,10 @@ function summarize(runs) {
     migration_failed: runs.filter((r) => r.migration_error).length,
     migration_errors: [...new Set(runs.map((r) => r.migration_error).filter(Boolean))],
     phases: representative.phases,
-    // Each phase's p99 and worst request, medians over the repeats (phases above: one run's).
+    // Each phase's p99, worst request and number of requests, medians over the repeats (phases above: one run's).
     phase_medians: Object.fromEntries((first.phases ?? []).map(({ label }) => {
       const of = (key) => medianOf(runs.map((r) => r.phases?.find((p) => p.label === label)?.[key]));
-      return [label, { p99_ms: of('p99_ms'), max_ms: of('max_ms') }];
+      return [label, { p99_ms: of('p99_ms'), max_ms: of('max_ms'), requests: of('requests') }];
     })),
     server_settings: first.server_settings ?? null,
     runs: runs.map(({ trace, ...rest }) => rest),

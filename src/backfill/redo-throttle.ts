@@ -4,7 +4,7 @@ import { isMariadb } from '../db/session.js';
 /**
  * A pause is at most this many times the last batch's time… At 5×, at stock settings, the pauses
  * ran to their limit before the page cleaner got the log under the level, and the batch after each
- * pushed it to its maximum: app requests of 40–130 ms. At 25× most pauses end when the log has room,
+ * pushed it to its maximum: app requests of 40–133 ms. At 25× most pauses end when the log has room,
  * at the same pace (the cleaner sets it): the backfill's worst requests fell to 23–51 ms (the
  * benchmark at 1M rows, 2026-12-04, 3 runs of two scenarios each way).
  */

@@ -39,6 +39,13 @@ describe('the targets section of RESULTS.md', () => {
     expect(cells([row({ max_ms: 50.5 })], 'postgres', 'type-change')[3]).toMatch(/^✗/);
   });
 
+  it('names the phase with the highest p99 and the requests it spans', () => {
+    const phases = { expand: { p99_ms: 6.2, max_ms: 6.2, requests: 61 }, backfill: { p99_ms: 5.1, max_ms: 30, requests: 4_402 }, contract: { p99_ms: 9.3, max_ms: 9.8, requests: 134 } };
+    expect(cells([row({ p99_phase_max_ms: 9.3, phase_medians: phases })], 'postgres', 'type-change')[3]).toBe('✗ 9.3 ≤ 8.0 (contract, 134 requests), max 40 ≤ 50');
+    // Older results without the counts name the phase only.
+    expect(cells([row({ phase_medians: { backfill: { p99_ms: 7.5, max_ms: 40 } } })], 'postgres', 'type-change')[3]).toBe('✓ 7.5 ≤ 8.0 (backfill), max 40 ≤ 50');
+  });
+
   it('uses each database\'s own limits', () => {
     // Backfill: 90 % on PostgreSQL, 85 % on MariaDB; the size target is PostgreSQL's only.
     expect(cells([row({ db: 'mariadb', backfill_ratio: 0.86, size_ratio: null })], 'mariadb', 'type-change').slice(5)).toEqual(['✓ 86 % ≥ 85 %', '–']);
