@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import type { BackfillConfig, RetryConfig } from '../config/schema.js';
 import { literalSql } from '../db/raw-sql.js';
 import type { Session } from '../db/session.js';
-import type { Dialect } from '../db/url.js';
 import type { BackfillProgress, Ledger } from '../runner/ledger.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
 import { faultPoint } from '../runner/fault-points.js';
@@ -210,7 +209,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       faultPoint('batch-after-commit');
       for (const statement of adapter.backfillRoleReset) await db.raw(statement);
       lastBatchMs = Date.now() - batchStarted;
-      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, batchTargetMs(backfill, adapter.dialect), backfill));
+      batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, backfill.targetBatchMs, backfill));
       await vacuum.rowsUpdated(updated.rowsDone - rowsBeforeBatch);
 
       if (!next) {
@@ -277,17 +276,6 @@ async function mysqlIntegerColumns({ db, adapter }: Session, table: BatchableUpd
   );
   const types = new Map(adapter.rows<{ name: string; type: string }>(result).map((row) => [row.name.toLowerCase(), row.type.toLowerCase()]));
   return keyColumns.map((column) => /^(tiny|small|medium|big)?int$/.test(types.get(column.toLowerCase()) ?? ''));
-}
-
-/**
- * How long a batch should take. An app write to a row the batch updated waits for its commit. On
- * MariaDB with a redo log large enough not to throttle, those waits were a backfill's worst requests:
- * 23–41 ms with 30 ms batches against 39–44 ms with 50 ms, at a rate within the runs' noise (81–92 %
- * against 73–91 % of the bound; the benchmark at 1M rows, 2026-12-04). PostgreSQL's worst were
- * 30–44 ms with 50 ms batches, and its walk is already short of the bound, so it keeps them.
- */
-export function batchTargetMs(config: BackfillConfig, dialect: Dialect): number {
-  return config.targetBatchMs ?? (dialect === 'mysql' ? 30 : 50);
 }
 
 /** Aim at the target batch time, changing by at most 2× per batch so one slow batch does not whipsaw the size. */

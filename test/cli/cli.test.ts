@@ -307,7 +307,7 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(fresh.code).toBe(0);
     expect(fresh.stdout).toContain('CREATE TABLE items');
     expect(fresh.stdout).toContain('UPDATE items SET label = name');
-    expect(fresh.stdout).toContain('in keyset batches');
+    expect(fresh.stdout).toContain('in keyset batches by primary key, each batch its own transaction of about 30 ms');
     // When the batches wait (the defaults): for standbys on PostgreSQL, for the redo log on MariaDB.
     if (db.kind === 'postgres') expect(fresh.stdout).toContain('before each batch, waits while a physical standby the primary streams to is over 1000 ms behind');
     if (db.kind === 'mysql' && /mariadb/i.test(fresh.stdout)) expect(fresh.stdout).toContain('before each batch, waits while the InnoDB redo log is over 70 % full');

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { batchTargetMs, nextBatchSize } from '../../src/backfill/batched-update.js';
+import { nextBatchSize } from '../../src/backfill/batched-update.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const defaults = configSchema.parse({}).backfill;
 
 describe('backfill batch size', () => {
-  it('targets 30 ms per batch on MySQL/MariaDB and 50 ms on PostgreSQL unless targetBatchMs is set', () => {
-    expect(batchTargetMs(defaults, 'mysql')).toBe(30);
-    expect(batchTargetMs(defaults, 'postgres')).toBe(50);
-    const set = configSchema.parse({ backfill: { targetBatchMs: 80 } }).backfill;
-    expect(batchTargetMs(set, 'mysql')).toBe(80);
-    expect(batchTargetMs(set, 'postgres')).toBe(80);
-  });
-
   it('moves toward the target by at most 2× per batch, within minBatchSize…maxBatchSize', () => {
     expect(nextBatchSize(1_000, 60, 30, defaults)).toBe(500);
     expect(nextBatchSize(1_000, 40, 30, defaults)).toBe(750);

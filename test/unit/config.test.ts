@@ -35,7 +35,7 @@ describe('config: defaults and valid files', () => {
     expect(config).toEqual(configSchema.parse({}));
     expect(config).toMatchObject({ dir: 'migrations', waitSeconds: 10, lockTimeoutMs: 1000, mysqlLockWaitTimeoutSeconds: 2 });
     expect(config.retries).toEqual({ count: 10, initialDelayMs: 250, maxDelayMs: 15_000 });
-    expect(config.backfill).toMatchObject({ targetBatchMs: null, initialBatchSize: 1000, minBatchSize: 100, maxBatchSize: 20_000, pauseMs: 0 });
+    expect(config.backfill).toMatchObject({ targetBatchMs: 30, initialBatchSize: 1000, minBatchSize: 100, maxBatchSize: 20_000, pauseMs: 0 });
   });
 
   it('partial nested objects keep the other defaults', () => {

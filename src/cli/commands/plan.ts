@@ -2,7 +2,6 @@ import chalk from 'chalk';
 import { UsageError } from '../../errors/tandem-error.js';
 import type { Session } from '../../db/session.js';
 import { parseUpdate } from '../../backfill/parse-update.js';
-import { batchTargetMs } from '../../backfill/batched-update.js';
 import { pauseConditions } from '../../backfill/pause-conditions.js';
 import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
 import { normalizeStatement } from '../../migrations/split-statements.js';
@@ -59,7 +58,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
           out.push(`${statements[step.index]!.sql};`);
         } else {
           const { backfill } = session.config;
-          out.push(chalk.dim(`--   in keyset batches by primary key, each batch its own transaction of about ${batchTargetMs(backfill, session.adapter.dialect)} ms:`));
+          out.push(chalk.dim(`--   in keyset batches by primary key, each batch its own transaction of about ${backfill.targetBatchMs} ms:`));
           out.push(await batchedForm(session, statements[step.index]!.sql));
           const pauses = pauseConditions(session, backfill);
           if (pauses.length > 0) out.push(chalk.dim(`--   before each batch, waits while ${pauses.join('; or ')}`));
