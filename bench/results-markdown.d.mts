@@ -23,3 +23,6 @@ export function resultsMarkdown(latest: unknown, svgs: { scenario: string; title
 
 /** RESULTS.md's "The targets, row by row": its lines. */
 export function targetsSection(latest: { scenarios: ScenarioSummary[] }): string[];
+
+/** A value and its limit as text, with as many more digits (up to 3) as it takes for unequal values to print unequal. */
+export function compared(value: number | null | undefined, limit: number, digits?: number): [string, string];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { targetsSection, type ScenarioSummary } from '../../bench/results-markdown.mjs';
+import { compared, targetsSection, type ScenarioSummary } from '../../bench/results-markdown.mjs';
 
 // RESULTS.md checks tandem's rows against the benchmark's targets; a wrong ✓ there would claim a
 // target met that was not.
@@ -29,6 +29,15 @@ describe('the targets section of RESULTS.md', () => {
   it('marks a row that meets every target', () => {
     const marks = cells([row({})], 'postgres', 'type-change').slice(2).map((c) => c.charAt(0));
     expect(marks).toEqual(['✓', '✓', '–', '✓', '✓']);
+  });
+
+  it('prints a figure and its limit with the digits that tell them apart', () => {
+    // p99 5.74 against a limit of 5.7 fails, and must not read "5.7 ≤ 5.7".
+    expect(cells([row({ p99_before_ms: 2.7, p99_phase_max_ms: 5.74 })], 'postgres', 'type-change')[3]).toMatch(/^✗ 5\.74 ≤ 5\.70/);
+    expect(cells([row({ backfill_ratio: 0.897 })], 'postgres', 'type-change')[5]).toMatch(/^✗ 89\.7 % ≥ 90\.0 %/);
+    expect(cells([row({ size_ratio: 1.2004 })], 'postgres', 'type-change')[6]).toMatch(/^✗ 1\.2004 ≤ 1\.2000/);
+    expect(cells([row({ p99_before_ms: 2.7, p99_phase_max_ms: 5.1 })], 'postgres', 'type-change')[3]).toMatch(/^✓ 5\.1 ≤ 5\.7/);
+    expect(compared(5.7, 5.7)).toEqual(['5.7', '5.7']);
   });
 
   it('fails each target on its own figure', () => {
