@@ -33,7 +33,7 @@ export function parseOptions(argv) {
     tandemConfig: value('--tandem-config') ? JSON.parse(value('--tandem-config')) : undefined,
     beforeMs: quick ? 1000 : 3000,
     afterMs: quick ? 300 : 800,
-    // --variants also measures tandem with a setting changed (VARIANTS below): ~16 minutes more.
+    // --variants also measures tandem with a setting changed (VARIANTS below): ~14 minutes more.
     variants: argv.includes('--variants'),
     warmupMs: 300,
   };
