@@ -4,9 +4,10 @@ import { isMariadb } from '../db/session.js';
 /**
  * A pause is at most this many times the last batch's time… At 5×, at stock settings, the pauses
  * ran to their limit before the page cleaner got the log under the level, and the batch after each
- * pushed it to its maximum: app requests of 40–133 ms. At 25× most pauses end when the log has room,
- * at the same pace (the cleaner sets it): the backfill's worst requests fell to 23–51 ms (the
- * benchmark at 1M rows, 2026-12-04, 3 runs of two scenarios each way).
+ * pushed it to its maximum: app requests of 40–133 ms. At 25× most pauses end when the log has room:
+ * the backfill's worst requests fell to 23–51 ms (the benchmark at 1M rows, 2026-12-04, 3 runs of two
+ * scenarios each way). The pace is the cleaner's and varies widely between runs (6–16 k rows/s at
+ * 25×, 10.5–11.4 k at 10×, in 4 runs each in one session), not measurably slower at 25×.
  */
 export const PAUSE_PER_BATCH = 25;
 /** …and between these bounds. */
