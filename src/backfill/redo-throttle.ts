@@ -80,12 +80,18 @@ export class RedoThrottle {
 
   /** Checkpoint age ÷ its maximum, or null when the server does not tell. */
   private async fill(): Promise<number | null> {
-    const result = await this.session.db.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')`);
-    const values = new Map(this.session.adapter.rows<{ Variable_name: string; Value: string }>(result).map((row) => [row.Variable_name.toLowerCase(), Number(row.Value)]));
-    const age = values.get('innodb_checkpoint_age');
-    const max = values.get('innodb_checkpoint_max_age');
-    return age !== undefined && max !== undefined && max > 0 ? age / max : null;
+    const checkpoint = await checkpointAge(this.session);
+    return checkpoint ? checkpoint.age / checkpoint.max : null;
   }
+}
+
+/** MariaDB's checkpoint age and its maximum in bytes, or null when the server does not tell (MySQL). */
+export async function checkpointAge(session: Session): Promise<{ age: number; max: number } | null> {
+  const result = await session.db.raw(`SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_checkpoint_age', 'Innodb_checkpoint_max_age')`);
+  const values = new Map(session.adapter.rows<{ Variable_name: string; Value: string }>(result).map((row) => [row.Variable_name.toLowerCase(), Number(row.Value)]));
+  const age = values.get('innodb_checkpoint_age');
+  const max = values.get('innodb_checkpoint_max_age');
+  return age !== undefined && max !== undefined && max > 0 ? { age, max } : null;
 }
 
 /** The redo log size the advice suggests: the benchmark's million-row backfills (~800 MB of redo) then seldom paused. */

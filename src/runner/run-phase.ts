@@ -19,6 +19,7 @@ import { mariadbNowait, retryNowaitConflicts } from '../db/dialects/mysql.js';
 import { faultPoint } from './fault-points.js';
 import { settleInterruptedStatement } from './interrupted-statement.js';
 import { schemaFingerprint } from './schema-fingerprint.js';
+import { waitForRedoRoom } from './redo-room.js';
 
 /**
  * The connection dropped during a phase (server restart, pg_terminate_backend, KILL). Nothing is
@@ -209,6 +210,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         } else {
           // DDL commits on its own: record which statement is under way and how the schema looked, so a
           // rerun after a crash can tell whether it ran (interrupted-statement.ts).
+          // MariaDB: a table rewrite first waits for room in the redo log (redo-room.ts); before the
+          // statement is marked started, so a crash while it waits leaves nothing to settle.
+          await waitForRedoRoom(session, statement.sql, (message) => reporter.warn(`${migration.id}: ${message}`));
           await ledger.markStatementStarted(migration.id, step.index, await schemaFingerprint(session));
           await withLockRetry(adapter, session.config.retries, () => runSingle(session, statement), onRetry);
           faultPoint('step-after-statement');
