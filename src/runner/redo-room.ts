@@ -6,8 +6,8 @@ import { checkpointAge } from '../backfill/redo-throttle.js';
 const MAX_WAIT_MS = 30_000;
 
 /**
- * MariaDB: before an ALTER TABLE that rewrites a table (INPLACE or COPY, not INSTANT), wait until the
- * redo log has room for it. A rebuild writes about the table's size in redo within a fraction of a
+ * MariaDB: before an ALTER TABLE that may rewrite a table (`rewrittenTable`), wait until the redo
+ * log has room for it. A rebuild writes about the table's size in redo within a fraction of a
  * second (a 50 MB table: the checkpoint age went from 24.5 to 77.5 MB of its 80.8 MB maximum in
  * 0.3 s). After a throttled backfill the log sits near `redoThrottlePercent`, so a rebuild run then
  * reaches the maximum, where every write on the server, the app's too, waits for page flushing.
