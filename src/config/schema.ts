@@ -68,6 +68,13 @@ export const configSchema = z
       .min(1)
       .default(50)
       .describe('PostgreSQL lock_timeout (at most lockTimeoutMs) for DDL that holds up app reads and writes while it waits for its lock: ALTER TABLE, triggers'),
+    parallelWorkers: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .default(0)
+      .describe('PostgreSQL only: parallel workers each of tandem\'s own queries and index builds may start (max_parallel_workers_per_gather, max_parallel_maintenance_workers); 0 keeps each to one core, leaving the others to the app; null: the server\'s settings'),
     mysqlLockWaitTimeoutSeconds: z.number().int().min(1).default(2).describe('MySQL/MariaDB lock_wait_timeout for every DDL'),
     retries: retrySchema.default(() => retrySchema.parse({})),
     backfill: backfillSchema.default(() => backfillSchema.parse({})),

@@ -792,3 +792,34 @@ describe.each(ALL_KINDS)('runner lock on %s', (kind) => {
     expect(await env.phaseOf(ID1)).toBe('expanded');
   });
 });
+
+describe.each(['postgres', 'pglite'] as const)('parallel workers of tandem\'s own statements on %s', (kind) => {
+  /** The two settings as a migration's own statement sees them (the runner's session). */
+  async function seenByMigration(env: Env): Promise<{ gather: string; maintenance: string }> {
+    env.write(ID1, "CREATE TABLE seen AS SELECT current_setting('max_parallel_workers_per_gather') AS gather, current_setting('max_parallel_maintenance_workers') AS maintenance;\n");
+    await env.t.expand();
+    const [row] = await env.q<{ gather: string; maintenance: string }>('SELECT gather, maintenance FROM seen');
+    return row!;
+  }
+
+  it('default 0: a NULL check or index build of tandem takes one core, not every one', async (ctx) => {
+    const env = await setup(kind, ctx, { config: {} });
+    expect(await seenByMigration(env)).toEqual({ gather: '0', maintenance: '0' });
+  });
+
+  it('parallelWorkers: 3 allows three; null leaves the server\'s settings', async (ctx) => {
+    const three = await setup(kind, ctx, { config: { parallelWorkers: 3 } });
+    expect(await seenByMigration(three)).toEqual({ gather: '3', maintenance: '3' });
+    if (kind === 'pglite') return; // one PGlite per test: its server defaults are those of the postgres kind
+    const server = await setup(kind, ctx, { config: { parallelWorkers: null } });
+    const plain = new pg.Client({ connectionString: server.db.url });
+    await plain.connect();
+    try {
+      const defaults = (await plain.query("SELECT current_setting('max_parallel_workers_per_gather') AS gather, current_setting('max_parallel_maintenance_workers') AS maintenance")).rows[0];
+      expect(await seenByMigration(server)).toEqual(defaults);
+      expect(defaults.gather).not.toBe('0'); // else this would not tell null from 0
+    } finally {
+      await plain.end();
+    }
+  });
+});

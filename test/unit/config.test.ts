@@ -33,7 +33,7 @@ describe('config: defaults and valid files', () => {
   it('an empty object gives every default', () => {
     const config = parseConfigText('{}', FILE);
     expect(config).toEqual(configSchema.parse({}));
-    expect(config).toMatchObject({ dir: 'migrations', waitSeconds: 10, lockTimeoutMs: 1000, mysqlLockWaitTimeoutSeconds: 2 });
+    expect(config).toMatchObject({ dir: 'migrations', waitSeconds: 10, lockTimeoutMs: 1000, mysqlLockWaitTimeoutSeconds: 2, parallelWorkers: 0 });
     expect(config.retries).toEqual({ count: 10, initialDelayMs: 250, maxDelayMs: 15_000 });
     expect(config.backfill).toMatchObject({ targetBatchMs: 30, initialBatchSize: 1000, minBatchSize: 100, maxBatchSize: 20_000, pauseMs: 0 });
   });

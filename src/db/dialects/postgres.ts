@@ -29,7 +29,13 @@ export const postgresAdapter: DialectAdapter = {
   },
 
   sessionSetup(config: TandemConfig, applicationName: string) {
-    return [`SET lock_timeout = '${config.lockTimeoutMs}ms'`, `SET application_name = '${applicationName.replace(/'/g, "''").slice(0, 63)}'`];
+    const setup = [`SET lock_timeout = '${config.lockTimeoutMs}ms'`, `SET application_name = '${applicationName.replace(/'/g, "''").slice(0, 63)}'`];
+    // A parallel scan (a NULL check, a backfill's count) or index build otherwise takes a core per
+    // worker: on a small server, every core the app has.
+    if (config.parallelWorkers !== null) {
+      setup.push(`SET max_parallel_workers_per_gather = ${config.parallelWorkers}`, `SET max_parallel_maintenance_workers = ${config.parallelWorkers}`);
+    }
+    return setup;
   },
   backfillRole: [`SET LOCAL tandem.role = 'backfill'`],
   backfillRoleReset: [],
