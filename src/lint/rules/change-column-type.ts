@@ -1,6 +1,6 @@
 import { spanOf } from '../parse/tokens.js';
 import type { Hit, Rule, RuleContext } from '../types.js';
-import { FORWARD, hit, mysqlAlterTable, mysqlColumnDef, mysqlGuarded, pgAlterTable } from './helpers.js';
+import { FORWARD, hit, mysqlAlterTable, mysqlCanonicalType, mysqlColumnDef, mysqlGuarded, pgAlterTable } from './helpers.js';
 
 export const changeColumnType: Rule = {
   id: 'change-column-type',
@@ -106,16 +106,6 @@ function checkMysql(context: RuleContext): Hit[] {
     }
   }
   return hits;
-}
-
-/**
- * One spelling per MySQL type: INTEGER is INT, BOOLEAN is TINYINT(1), DEC and NUMERIC are DECIMAL,
- * and an integer's display width (`int(11)`, what the server reports) changes nothing stored.
- */
-function mysqlCanonicalType(type: string): string {
-  let text = type.toUpperCase().replace(/\s+/g, ' ').trim();
-  text = text.replace(/^BOOL(EAN)?\b/, 'TINYINT(1)').replace(/^INTEGER\b/, 'INT').replace(/^(DEC|NUMERIC|FIXED)\b/, 'DECIMAL');
-  return text.replace(/^(TINYINT|SMALLINT|MEDIUMINT|INT|BIGINT)\(\d+\)/, (_match, name: string) => (name === 'TINYINT' && /^TINYINT\(1\)/.test(text) ? 'TINYINT(1)' : name));
 }
 
 /** MySQL changes that avoid a copy: ENUM/SET values appended, VARCHAR growing within the same length-byte size. */

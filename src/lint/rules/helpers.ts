@@ -318,3 +318,13 @@ export function mysqlGuarded(alter: MysqlAlter): boolean {
 export function pgRelName(relation: any): string {
   return String(relation?.relname ?? relation?.RangeVar?.relname ?? '');
 }
+
+/**
+ * One spelling per MySQL type: INTEGER is INT, BOOLEAN is TINYINT(1), DEC and NUMERIC are DECIMAL,
+ * and an integer's display width (`int(11)`, what the server reports) changes nothing stored.
+ */
+export function mysqlCanonicalType(type: string): string {
+  let text = type.toUpperCase().replace(/\s+/g, ' ').trim();
+  text = text.replace(/^BOOL(EAN)?\b/, 'TINYINT(1)').replace(/^INTEGER\b/, 'INT').replace(/^(DEC|NUMERIC|FIXED)\b/, 'DECIMAL');
+  return text.replace(/^(TINYINT|SMALLINT|MEDIUMINT|INT|BIGINT)\(\d+\)/, (_match, name: string) => (name === 'TINYINT' && /^TINYINT\(1\)/.test(text) ? 'TINYINT(1)' : name));
+}

@@ -1,6 +1,7 @@
 import { atLeast } from '../config.js';
+import { nullabilityKey } from '../facts.js';
 import type { Hit, Rule, Version } from '../types.js';
-import { ALL_PHASES, hit, mysqlAlterTable, mysqlColumnDef, mysqlTarget, type MysqlClause } from './helpers.js';
+import { ALL_PHASES, hit, mysqlAlterTable, mysqlCanonicalType, mysqlColumnDef, mysqlTarget, type MysqlClause } from './helpers.js';
 import type { RuleContext } from '../types.js';
 
 export const mysqlInstantUnsupported: Rule = {
@@ -9,7 +10,7 @@ export const mysqlInstantUnsupported: Rule = {
   dialects: ['mysql'],
   phases: ALL_PHASES,
   summary: 'ALGORITHM=INSTANT for an operation the target version cannot do instantly',
-  why: 'INSTANT support grew version by version: ADD COLUMN (last position) from MySQL 8.0.12 / MariaDB 10.3, at any position and DROP COLUMN from MySQL 8.0.29 / MariaDB 10.4, RENAME COLUMN from MySQL 8.0.28 / MariaDB 10.4. Index builds, stored generated columns, type changes are never instant. The server refuses such a statement: the migration fails (nothing is blocked).',
+  why: 'INSTANT support grew version by version: ADD COLUMN (last position) from MySQL 8.0.12 / MariaDB 10.3, at any position and DROP COLUMN from MySQL 8.0.29 / MariaDB 10.4, RENAME COLUMN from MySQL 8.0.28 / MariaDB 10.4. Index builds, stored generated columns, type changes and nullability changes are never instant; a CHANGE that keeps the type and nullability (a rename, a new default) is. The server refuses such a statement: the migration fails (nothing is blocked).',
   lock: 'None: the statement is refused.',
   fix: 'Use ALGORITHM=INPLACE, LOCK=NONE where the operation supports it, or target the version you run (--mysql-version / --mariadb-version).',
   examples: {
@@ -55,11 +56,18 @@ function instantSince(context: RuleContext, clause: MysqlClause, mariadb: boolea
       return mariadb ? [10, 4] : [8, 0, 28];
     case 'modify-column':
     case 'change-column': {
-      // Only appending ENUM/SET values or metadata-only attribute changes are instant; the old definition decides.
-      const old = context.schema.get(clauseTable(context))?.get(clause.name);
+      // Only appending ENUM/SET values or metadata-only changes (name, default, comment) are instant;
+      // the old definition decides. A new type or nullability rewrites the rows (InnoDB's null bitmap).
+      const columns = context.schema.get(clauseTable(context));
+      const old = columns?.get(clause.name);
+      if (old === undefined) return true;
       const def = mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last);
-      if (old && /^(ENUM|SET)\(/.test(old) && def.fullType.startsWith(old.slice(0, -1))) return true;
-      return old === undefined ? true : old === def.fullType && !def.notNull ? true : false;
+      if (/^(ENUM|SET)\(/.test(old) && def.fullType.startsWith(old.slice(0, -1))) return true;
+      if (mysqlCanonicalType(old) !== mysqlCanonicalType(def.fullType)) return false;
+      const wasNotNull = columns?.get(nullabilityKey(clause.name));
+      if ((wasNotNull === undefined && def.notNull) || (wasNotNull !== undefined && (wasNotNull === 'not null') !== def.notNull)) return false;
+      const renamed = clause.kind === 'change-column' && clause.value !== clause.name;
+      return renamed ? (mariadb ? [10, 4] : [8, 0, 28]) : true;
     }
     default:
       return false;

@@ -154,10 +154,13 @@ function mysqlSwap(swap: Swap, context: OperationContext): string[] {
   // the twin was NOT NULL from the start, keeps its NOT NULL and gets a default (no rebuild).
   const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
   const oldColumn = swap.instant ? `${swap.oldType} NOT NULL DEFAULT ${swap.instant.oldDefault}` : `${swap.oldType} NULL`;
+  // With the instant twin the swap only renames and changes defaults: MariaDB states INSTANT (and so
+  // refuses rather than rebuilds, and the redo-room wait before a rewrite skips it).
+  const algorithm = swap.instant && context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE';
   return [
     ...copy.install,
     ...swap.shim.remove,
-    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ALGORITHM=INPLACE, LOCK=NONE`,
+    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ${algorithm}`,
     ...copy.remove,
     dropColumn(context, swap.table, swap.twin.name),
   ];
