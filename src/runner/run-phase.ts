@@ -51,9 +51,11 @@ export interface PhaseContext {
  * VALIDATE CONSTRAINT scans the table under a SHARE UPDATE EXCLUSIVE lock, so reads and writes go on.
  * Grouped with an earlier ALTER TABLE (the ADD CONSTRAINT … NOT VALID before it) it would scan while
  * holding that statement's ACCESS EXCLUSIVE lock, which is what NOT VALID + VALIDATE exists to avoid.
- * So it starts a new transaction; statements after it join that one (they lock after the scan).
+ * Grouped with the statements after it (SET NOT NULL, a swap), a lock timeout of theirs would roll
+ * the scan back and every retry would scan the whole table again. So it runs in a transaction of its
+ * own, and commits before the next statement asks for its lock.
  */
-const STARTS_NEW_TRANSACTION = /^alter table\b.*\bvalidate constraint\b/i;
+const VALIDATE_CONSTRAINT = /^alter table\b.*\bvalidate constraint\b/i;
 
 /**
  * What the runner adds around a phase's own statements (version schemas, src/version-schemas/).
@@ -71,7 +73,7 @@ const RESULT_STATE: Record<Phase, LedgerState> = { expand: 'expanded', backfill:
 /**
  * Plan the steps of a phase. PostgreSQL groups consecutive statements into one transaction, so a
  * failure leaves nothing behind; a statement that cannot run in a transaction stands alone, and
- * VALIDATE CONSTRAINT starts a new transaction (see STARTS_NEW_TRANSACTION). MySQL commits around
+ * VALIDATE CONSTRAINT gets a transaction of its own (see VALIDATE_CONSTRAINT). MySQL commits around
  * every DDL statement anyway, so each statement is its own step and the ledger records each one as
  * it completes.
  */
@@ -87,11 +89,16 @@ export function planSteps(session: Session, statements: readonly Statement[], ph
     }
     const last = steps[steps.length - 1];
     if (adapter.transactionalDdl && !adapter.mustRunOutsideTransaction(normalized)) {
-      if (last?.kind === 'transaction' && last.to === index && !STARTS_NEW_TRANSACTION.test(normalized)) last.to = index + 1;
+      const joins = last?.kind === 'transaction' && last.to === index && !isValidate(statements[index]!, adapter.dialect) && !isValidate(statements[index - 1]!, adapter.dialect);
+      if (joins) last.to = index + 1;
       else steps.push({ kind: 'transaction', from: index, to: index + 1 });
     } else steps.push({ kind: 'single', index });
   }
   return steps;
+}
+
+function isValidate(statement: Statement, dialect: DialectAdapter['dialect']): boolean {
+  return !statement.run && VALIDATE_CONSTRAINT.test(normalizeStatement(statement.sql, dialect));
 }
 
 /** Run one phase of one migration and record it in the ledger. Throws PhaseFailedError when a statement fails. */
@@ -168,7 +175,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
                 // progress record together (the rerun runs it again); the phase's completion record, a
                 // synchronous commit, flushes the WAL before tandem reports the phase done.
                 if (session.target.driver === 'pg') await settings.apply(trx, ['SET LOCAL synchronous_commit = off']);
-                const after = await extras.aroundTransaction?.(trx);
+                // A VALIDATE drops nothing, and views taken away around it would stall the new app for the scan.
+                const validates = statements.slice(step.from, step.to).every((statement) => isValidate(statement, dialect));
+                const after = validates ? undefined : await extras.aroundTransaction?.(trx);
                 // Recorded first: it commits with the statements or not at all, and the statements' table
                 // locks are then held one round trip less.
                 await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));

@@ -583,6 +583,71 @@ describe('version schemas on a PostgreSQL server', () => {
   });
 });
 
+describe('VALIDATE CONSTRAINT in a SQL contract, on a PostgreSQL server', () => {
+  it('commits on its own: the new app reads its views during the scan, and a lock retry of the next statement does not scan again', async (ctx) => {
+    // Long lock waits end by the watch (the holder below is idle in its transaction), so a retry waits for it.
+    const env = await setup('postgres', ctx, { retries: { count: 20, initialDelayMs: 20, maxDelayMs: 3000 } });
+    if (env.db.kind !== 'postgres') ctx.skip('needs a PostgreSQL server');
+    // A CHECK that takes 40 ms a row and counts its calls in a sequence (which no rollback takes back).
+    await env.history(`${ITEMS}CREATE SEQUENCE checked;
+CREATE FUNCTION slow_positive(v int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('checked'); PERFORM pg_sleep(0.04); RETURN v > 0; END $$;
+`);
+    env.write(M1, `-- tandem:expand
+ALTER TABLE items ADD COLUMN memo text;
+-- tandem:contract
+ALTER TABLE items ADD CONSTRAINT amount_positive CHECK (slow_positive(amount)) NOT VALID;
+ALTER TABLE items VALIDATE CONSTRAINT amount_positive;
+ALTER TABLE items DROP COLUMN note;
+-- tandem:rollback
+ALTER TABLE items DROP COLUMN memo;
+`);
+    await env.t.expand();
+    await env.t.backfill();
+    const rows = Number((await env.q<{ n: string }>('SELECT count(*) AS n FROM items'))[0]!.n);
+    const clients: pg.Client[] = [];
+    const client = async (schema?: string) => {
+      const c = new pg.Client({ connectionString: env.db.url });
+      c.on('error', () => undefined);
+      await c.connect();
+      if (schema) await c.query(`SET search_path TO "${schema}", public`);
+      clients.push(c);
+      return c;
+    };
+    cleanups.push(async () => {
+      for (const c of clients) await c.end().catch(() => undefined);
+    });
+    const newApp = await client(versionSchemaName('public', M1));
+    const holder = await client();
+    const watcher = await client();
+
+    const contract = env.t.contract();
+    const validating = async () => (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%VALIDATE CONSTRAINT%' AND pid <> pg_backend_pid()")).rowCount! > 0;
+    const deadline = Date.now() + 10_000;
+    while (!(await validating())) {
+      if (Date.now() > deadline) throw new Error('the contract never started its VALIDATE');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // The scan has ~1.2 s to go. A reader (compatible with the scan's lock) then holds the table
+    // for 1.5 s, so the DROP COLUMN after the scan has to wait and retry.
+    await holder.query('BEGIN');
+    await holder.query('SELECT count(*) FROM items');
+    const started = Date.now();
+    const read = await newApp.query('SELECT id, amount, memo FROM items WHERE id = 3');
+    const readMs = Date.now() - started;
+    expect(read.rows).toEqual([{ id: 3, amount: 3, memo: null }]);
+    expect(await validating()).toBe(true); // the read did not wait for the scan to end
+    expect(readMs).toBeLessThan(300);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await holder.query('COMMIT');
+
+    await contract;
+    expect(env.reporter.retries.length).toBeGreaterThan(0); // the DROP COLUMN did wait and retry
+    const { last_value: calls } = (await env.q<{ last_value: string }>('SELECT last_value FROM checked'))[0]!;
+    expect(Number(calls)).toBe(rows); // one scan, each row checked once
+    expect(await env.columns(versionSchemaName('public', M1), 'items')).toEqual(['id integer', 'amount integer', 'memo text']);
+  });
+});
+
 describe('version schemas on MySQL/MariaDB', () => {
   it('are refused, naming the field', async (ctx) => {
     const db = await createTestDatabase('mysql', 'vs_mysql');

@@ -45,7 +45,7 @@ describe('mysql-instant-unsupported on MODIFY/CHANGE, against MariaDB', () => {
     await db?.drop();
   });
 
-  it.each(CASES)('$what: warns exactly when the server refuses', async ({ sql, instant }, ctx) => {
+  it.for(CASES)('$what: warns exactly when the server refuses', async ({ sql, instant }, ctx) => {
     if (!connection) return ctx.skip('MariaDB unavailable');
     await connection.query('DROP TABLE IF EXISTS t');
     await connection.query(CREATE);
