@@ -1,5 +1,6 @@
 // Entry of the live-traffic benchmark: every scenario × database × tool, repeated; medians; the
 // table on stdout; bench/results/latest.json and one SVG per scenario in bench/results/.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -179,6 +180,7 @@ export async function runLive(argv) {
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg_start: loadavgStart };
   const latest = {
     date: started.toISOString(),
+    commit: gitCommit(),
     quick: options.quick,
     options: { rows: options.rows, repeats: options.repeats, variants: options.variants, rate: options.rate, connections: options.connections, pg_named_statements: options.named, tandem_config: options.tandemConfig ?? 'defaults' },
     machine,
@@ -192,6 +194,16 @@ export async function runLive(argv) {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   return { latest, summaries, svgs };
+}
+
+/** The code the run measured: the commit, marked when the tree had changes; null outside git. */
+function gitCommit() {
+  try {
+    const run = (args) => execFileSync('git', args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${run(['rev-parse', '--short', 'HEAD'])}${run(['status', '--porcelain', '--', '../../src']) ? ' with uncommitted changes to src/' : ''}`;
+  } catch {
+    return null;
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await runLive(process.argv.slice(2));
