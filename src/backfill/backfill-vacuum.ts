@@ -55,7 +55,7 @@ export class BackfillVacuum {
     this.rowsSince = 0;
     await this.settle();
     if (this.session.target.driver !== 'pg') return this.run(this.session.db);
-    // A VACUUM of a table with several indexes cleans them in parallel workers: as many as tandem's own statements may start.
+    // VACUUM cleans a table's indexes in parallel workers: no more than tandem's own statements may start.
     const { parallelWorkers } = this.session.config;
     const sessionSetup = parallelWorkers === null ? [] : [`SET max_parallel_maintenance_workers = ${parallelWorkers}`];
     this.side ??= createKnex(this.session.target, { applicationName: 'tandem backfill vacuum', sessionSetup });
