@@ -91,8 +91,7 @@ export function planSteps(session: Session, statements: readonly Statement[], ph
     }
     const last = steps[steps.length - 1];
     if (adapter.transactionalDdl && !adapter.mustRunOutsideTransaction(normalized)) {
-      const joins = last?.kind === 'transaction' && last.to === index && !isValidate(statements[index]!, adapter.dialect);
-      if (joins) last.to = index + 1;
+      if (last?.kind === 'transaction' && last.to === index && !VALIDATE_CONSTRAINT.test(normalized)) last.to = index + 1;
       else steps.push({ kind: 'transaction', from: index, to: index + 1 });
     } else steps.push({ kind: 'single', index });
   }
