@@ -428,9 +428,10 @@ describe('two runners at once', () => {
 
     const first = start(['--url', db.url, 'expand'], dir.cwd);
     const firstDone = finish(first);
-    // Wait until the first runner holds the lock (its advisory lock shows in pg_locks).
+    // Wait until the first runner holds the lock (its advisory lock shows in pg_locks). Only this
+    // database's: test files running alongside hold the same lock key in theirs.
     const deadline = Date.now() + 20_000;
-    while ((await query(db, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1952542308 AND objid = 1")).length === 0) {
+    while ((await query(db, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1952542308 AND objid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).length === 0) {
       if (Date.now() > deadline) throw new Error('the first runner never took the lock');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -459,7 +460,7 @@ describe.each(['postgres', 'mysql'] as const)('a runner killed mid-phase on %s',
     const ledger = kind === 'postgres' ? 'tandem.migrations' : 'tandem_migrations';
     const lockHeld = async () =>
       kind === 'postgres'
-        ? (await query(db, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1952542308 AND objid = 1")).length > 0
+        ? (await query(db, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 1952542308 AND objid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).length > 0
         : (await query<{ id: unknown }>(db, "SELECT IS_USED_LOCK(CONCAT('tandem:', DATABASE())) AS id"))[0]?.id != null;
     const waitUntil = async (condition: () => Promise<boolean>, what: string) => {
       const deadline = Date.now() + 20_000;
