@@ -592,7 +592,8 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
       expect(num(await value(old, 'orders', 201, 'quantity'))).toBe(1);
       await old.update('orders', { quantity: 2 }, { id: 201 });
       expect(await value(neu, 'orders', 201, 'size_class')).toBe('custom');
-      expect(await value(neu, 'orders', 30, 'size_class')).toBeNull(); // until the backfill
+      // Until the backfill: NULL, or on MySQL the NOT NULL column's unset marker (one NUL character).
+      expect(await value(neu, 'orders', 30, 'size_class')).toBe(h.dialect === 'mysql' ? '\u0000' : null);
 
       await rollbackToS0(h, s0, 'orders', ['id', 'quantity']);
 
@@ -608,6 +609,74 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
       expect(await columnLine(h, 'orders', 'size_class')).toMatch(/NOT NULL$/);
       await expect(neu.insert('orders', { id: 301, quantity: 1 })).rejects.toThrow();
       await neu.insert('orders', { id: 302, quantity: 1, size_class: 'single' });
+    });
+  });
+
+  it('addColumn NOT NULL with up on MySQL: NOT NULL from expand with an unset marker, filled where it holds it; contract only drops the default and never rebuilds the table', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: PostgreSQL adds the NOT NULL through a validated CHECK, without a rebuild');
+    const INT_MIN = -2147483648;
+    // up is NULL for quantity 0: such rows keep the marker instead of failing the old app's insert.
+    const operations = [{ addColumn: { table: 'orders', column: { name: 'priority', type: 'int', nullable: false }, up: 'NULLIF(quantity % 10, 0)' } }];
+    await scenario(ctx, kind, { setup: ordersSetup(), operations }, async (h) => {
+      const { oldClient: old, newClient: neu } = h;
+      const tableId = async () => {
+        const view = (await neu.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
+        const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
+        const [row] = await neu.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/orders')`);
+        return Number(row!.id);
+      };
+      const before = await tableId();
+
+      await h.expand();
+      expect(await columnLine(h, 'orders', 'priority')).toMatch(new RegExp(`^orders\\.priority int(\\(11\\))? NOT NULL DEFAULT ${INT_MIN}$`));
+      expect(await countWhere(h, 'orders', `priority = ${INT_MIN}`)).toBe(SEED);
+      // The old app leaves it out: filled from up, on insert and on an update of an unfilled row.
+      await old.insert('orders', { id: 101, quantity: 23 });
+      expect(num(await value(neu, 'orders', 101, 'priority'))).toBe(3);
+      await old.update('orders', { quantity: 7 }, { id: 1 });
+      expect(num(await value(neu, 'orders', 1, 'priority'))).toBe(7);
+      // up gives NULL: the write succeeds and the row keeps the marker.
+      await old.insert('orders', { id: 102, quantity: 10 });
+      expect(num(await value(neu, 'orders', 102, 'priority'))).toBe(INT_MIN);
+      // The new app's values are its own, 0 and negatives included.
+      await neu.insert('orders', { id: 201, quantity: 1, priority: 0 });
+      await neu.insert('orders', { id: 202, quantity: 1, priority: -5 });
+      expect(num(await value(old, 'orders', 201, 'quantity'))).toBe(1);
+      await old.update('orders', { quantity: 4 }, { id: 202 });
+      expect((await neu.select('orders', { id: 201 }))[0]).toMatchObject({ priority: 0 });
+      expect(num(await value(neu, 'orders', 202, 'priority'))).toBe(-5);
+      // Exactly the marker counts as not written, unless the writer says it is the new version.
+      await neu.insert('orders', { id: 203, quantity: 6, priority: INT_MIN });
+      expect(num(await value(neu, 'orders', 203, 'priority'))).toBe(6);
+      await neu.raw(`SET @tandem_role = 'new'`);
+      await neu.insert('orders', { id: 204, quantity: 6, priority: INT_MIN });
+      await neu.raw(`SET @tandem_role = NULL`);
+      expect(num(await value(neu, 'orders', 204, 'priority'))).toBe(INT_MIN);
+
+      // The backfill fills every marker row it can, then names the rows up leaves unfilled.
+      await expect(h.backfill()).rejects.toThrow(/rows of orders are left without priority: "up" gave NULL for them/);
+      expect(num(await value(neu, 'orders', 204, 'priority'))).toBe(6); // the backfill filled it, as the new version left it
+      expect(await countWhere(h, 'orders', `priority = ${INT_MIN}`)).toBe(5); // 10, 20, 30, 40 and 102
+      await old.knex('orders').where('priority', INT_MIN).update({ quantity: 11 });
+      await h.backfill();
+      expectSeveralBatches(h);
+      expect(await countWhere(h, 'orders', `priority <> quantity % 10 AND id < 200`)).toBe(0);
+
+      // A row the new version left at the marker after the backfill: contract stops, changing nothing.
+      await neu.raw(`SET @tandem_role = 'new'`);
+      await neu.knex.raw(`INSERT INTO orders (id, quantity) VALUES (205, 1)`);
+      await neu.raw(`SET @tandem_role = NULL`);
+      const s2 = await h.schemaSnapshot();
+      await expect(h.contract()).rejects.toThrow(/rows of orders still hold priority's unset marker -2147483648 .* then rerun contract/);
+      expect(await h.schemaSnapshot()).toEqual(s2);
+      await neu.update('orders', { priority: 1 }, { id: 205 });
+      await h.contract();
+      expect(await tableId()).toBe(before);
+      await expectNoShims(h, 'orders');
+      expect(await columnLine(h, 'orders', 'priority')).toMatch(/^orders\.priority int(\(11\))? NOT NULL$/);
+      await expect(neu.insert('orders', { id: 301, quantity: 1 })).rejects.toThrow(/priority/);
+      expect(num(await value(neu, 'orders', 30, 'priority'))).toBe(1);
+      expect(num(await value(neu, 'orders', 201, 'priority'))).toBe(0);
     });
   });
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { columnDefinition, columnSpec, identifier, isConstantDefault } from '../column-spec.js';
 import { addColumn as addColumnSql, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
-import { emptyPhases, type Operation } from '../types.js';
+import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
+import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
 const args = z
   .object({
@@ -16,7 +17,9 @@ const args = z
  * A nullable column, or one with a constant default, is added as it is (metadata-only on
  * PostgreSQL 11+ and MariaDB). A required column the old app cannot write is added nullable; a
  * shim fills it on the old app's writes (from `up`, else the default), the backfill fills existing
- * rows in batches, and contract makes it NOT NULL without a long lock.
+ * rows in batches, and contract makes it NOT NULL without a long lock. On MySQL/MariaDB, where
+ * NOT NULL at contract would rebuild the table, a required column with `up` is NOT NULL from the
+ * start, holding an unset marker until it is filled.
  */
 export const addColumn: Operation<z.infer<typeof args>> = {
   name: 'addColumn',
@@ -39,6 +42,8 @@ export const addColumn: Operation<z.infer<typeof args>> = {
       await context.inspect.noteColumnAdded(table, { name: column.name, type: column.type, nullable: column.nullable, default: column.default ?? null });
       return { ...emptyPhases(), expand: [addColumnSql(context, table, columnDefinition(column, context))], rollback: [dropColumn(context, table, column.name)] };
     }
+    const marker = context.dialect === 'mysql' && a.up !== undefined && !column.nullable && column.default === undefined && column.check === undefined ? mysqlUnsetMarker(column.type, context.mariadb) : null;
+    if (marker) return requiredWithMarker(a, a.up!, marker, context);
     // Added nullable and without a possibly volatile default; filled by the shim and the backfill.
     const added = { name: column.name, type: column.type, nullable: true, default: null };
     await context.inspect.noteColumnAdded(table, added);
@@ -61,3 +66,38 @@ export const addColumn: Operation<z.infer<typeof args>> = {
     };
   },
 };
+
+/**
+ * MySQL/MariaDB, a required column with `up`: added NOT NULL with the type's unset marker as its
+ * DEFAULT (instant), filled by the shim and the backfill wherever it holds the marker, checked, and
+ * left at contract with only its default dropped (instant): the table is never rebuilt.
+ */
+async function requiredWithMarker(a: z.infer<typeof args>, up: string, marker: UnsetMarker, context: OperationContext): Promise<PhaseSql> {
+  const { table, column } = a;
+  const q = context.quote;
+  await context.inspect.noteColumnAdded(table, { name: column.name, type: column.type, nullable: false, default: marker.literal });
+  const shim = buildShim(context.dialect, {
+    table,
+    name: context.objectName('fill'),
+    columns: (await context.inspect.columns(table))!.map((c) => ({ name: c.name, type: c.type })),
+    rules: [{ kind: 'fill', column: column.name, expression: up, unset: marker }],
+  });
+  const unfilled = holdsUnsetMarker(q(column.name), marker);
+  const fix = `UPDATE ${q(table)} SET ${q(column.name)} = (${up}) WHERE ${unfilled}`;
+  return {
+    ...emptyPhases(),
+    expand: [addColumnSql(context, table, `${q(column.name)} ${column.type} NOT NULL DEFAULT ${marker.literal}`), ...shim.install],
+    // A NULL from `up` leaves the marker (as in the shim), which the check after the walk reports.
+    backfill: [
+      `UPDATE ${q(table)} SET ${q(column.name)} = COALESCE((${up}), ${q(column.name)}) WHERE ${unfilled}`,
+      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} are left without ${column.name}: "up" gave NULL for them; fix "up" or those rows, then rerun backfill` },
+    ],
+    // Rows the new version inserted with @tandem_role = 'new' and without the column keep the marker.
+    contract: [
+      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} still hold ${column.name}'s unset marker ${marker.literal} (written with @tandem_role = 'new' but without ${column.name}); fill them (${fix}), then rerun contract` },
+      ...shim.remove,
+      setDefault(context, table, column.name, null),
+    ],
+    rollback: [...shim.remove, dropColumn(context, table, column.name)],
+  };
+}

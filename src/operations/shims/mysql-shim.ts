@@ -1,5 +1,6 @@
 import { mysqlAdapter } from '../../db/dialects/mysql.js';
 import type { ShimSpec, SyncRule } from './sync-rules.js';
+import { holdsUnsetMarker } from '../mysql-unset-marker.js';
 
 const q = (name: string) => mysqlAdapter.quoteIdent(name);
 const ROLE = `COALESCE(@tandem_role, '')`;
@@ -37,6 +38,11 @@ export function declareColumns(columns: Array<{ name: string; type: string }>): 
 
 function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
   if (rule.kind === 'fill') {
+    if (rule.unset) {
+      // A NULL from the expression keeps the marker (the backfill's check then finds the row)
+      // rather than failing the old app's write on the NOT NULL column.
+      return `    IF ${ROLE} <> 'new' AND ${holdsUnsetMarker(`NEW.${q(rule.column)}`, rule.unset)} THEN\n      SET NEW.${q(rule.column)} = COALESCE((${rule.expression}), NEW.${q(rule.column)});\n    END IF;`;
+    }
     return `    IF NEW.${q(rule.column)} IS NULL THEN\n      SET NEW.${q(rule.column)} = (${rule.expression});\n    END IF;`;
   }
   if (rule.kind === 'copy') return `    SET NEW.${q(rule.column)} = (${rule.expression});`;

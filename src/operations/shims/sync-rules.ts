@@ -1,3 +1,5 @@
+import type { UnsetMarker } from '../mysql-unset-marker.js';
+
 /**
  * What a dual-write shim keeps in sync while both app versions run. Expressions use bare column
  * names of the table; the trigger makes each column's incoming value available under its name.
@@ -35,6 +37,11 @@ export type SyncRule =
       /** A column the old version does not know; filled when a write leaves it NULL. */
       column: string;
       expression: string;
+      /**
+       * MySQL: the column is NOT NULL with this marker as its DEFAULT while the shim runs, so a write
+       * that leaves it holding the marker is filled instead (unless the writer's role is 'new').
+       */
+      unset?: UnsetMarker;
     }
   | {
       kind: 'copy';
