@@ -83,6 +83,7 @@ async function requiredWithMarker(a: z.infer<typeof args>, up: string, marker: U
     rules: [{ kind: 'fill', column: column.name, expression: up, unset: marker }],
   });
   const unfilled = holdsUnsetMarker(q(column.name), marker);
+  const find = `SELECT * FROM ${q(table)} WHERE ${unfilled}`;
   const fix = `UPDATE ${q(table)} SET ${q(column.name)} = (${up}) WHERE ${unfilled}`;
   return {
     ...emptyPhases(),
@@ -90,11 +91,11 @@ async function requiredWithMarker(a: z.infer<typeof args>, up: string, marker: U
     // A NULL from `up` leaves the marker (as in the shim), which the check after the walk reports.
     backfill: [
       `UPDATE ${q(table)} SET ${q(column.name)} = COALESCE((${up}), ${q(column.name)}) WHERE ${unfilled}`,
-      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} are left without ${column.name}: "up" gave NULL for them; fix "up" or those rows, then rerun backfill` },
+      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} still hold ${column.name}'s unset marker ${marker.literal} after the backfill: "up" gave NULL for them, or a writer with @tandem_role = 'new' left ${column.name} out (${find}); fix "up" or those rows, then rerun backfill` },
     ],
-    // Rows the new version inserted with @tandem_role = 'new' and without the column keep the marker.
+    // Checked again: a writer with @tandem_role = 'new' that left the column out after the walk.
     contract: [
-      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} still hold ${column.name}'s unset marker ${marker.literal} (written with @tandem_role = 'new' but without ${column.name}); fill them (${fix}), then rerun contract` },
+      { sql: `SELECT 1 FROM ${q(table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${table} still hold ${column.name}'s unset marker ${marker.literal}: a writer with @tandem_role = 'new' left ${column.name} out, or "up" gave NULL (${find}); fill them (${fix}), then rerun contract` },
       ...shim.remove,
       setDefault(context, table, column.name, null),
     ],
