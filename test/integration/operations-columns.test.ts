@@ -84,6 +84,14 @@ async function countWhere(h: OperationHarness, table: string, where: string): Pr
   return Number(row!.n);
 }
 
+/** The table's InnoDB id, which a rebuild changes (MariaDB: INNODB_SYS_TABLES, MySQL 8: INNODB_TABLES). */
+async function innodbTableId(client: AppClient, table: string): Promise<number> {
+  const view = (await client.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
+  const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
+  const [row] = await client.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/${table}')`);
+  return Number(row!.id);
+}
+
 /** The backfill ran in batches (the reporter saw their progress), not as one statement. */
 function expectSeveralBatches(h: OperationHarness): void {
   const snapshots = h.reporter.snapshots.filter((s) => s.migrationId === h.migrationId);
@@ -266,13 +274,7 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
     const setup = { postgres: '', mysql: `CREATE TABLE entries (id int PRIMARY KEY, amount int NOT NULL, memo varchar(20) NULL) ENGINE=InnoDB;\n${seed('entries', ['id', 'amount'], range(SEED).map((i) => [i, i * 10 + 1]))}` };
     await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'entries', column: 'amount', type: 'bigint' } }] }, async (h) => {
       const { oldClient: old, newClient: neu } = h;
-      // A rebuild gives the table a new InnoDB table id (MariaDB: INNODB_SYS_TABLES, MySQL 8: INNODB_TABLES).
-      const tableId = async () => {
-        const view = (await neu.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
-        const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
-        const [row] = await neu.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/entries')`);
-        return Number(row!.id);
-      };
+      const tableId = () => innodbTableId(neu, 'entries');
 
       await h.expand();
       const twin = await twinOf(h, 'entries');
@@ -619,12 +621,7 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
     const operations = [{ addColumn: { table: 'orders', column: { name: 'priority', type: 'int', nullable: false }, up: 'NULLIF(quantity % 10, 0)' } }];
     await scenario(ctx, kind, { setup: ordersSetup(), operations }, async (h) => {
       const { oldClient: old, newClient: neu } = h;
-      const tableId = async () => {
-        const view = (await neu.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
-        const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
-        const [row] = await neu.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/orders')`);
-        return Number(row!.id);
-      };
+      const tableId = () => innodbTableId(neu, 'orders');
       const before = await tableId();
 
       await h.expand();
