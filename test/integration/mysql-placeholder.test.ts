@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mysqlPlaceholder } from '../../src/operations/mysql-placeholder.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { strictMysqlSession } from '../support/mysql-strict.js';
 import mysql from 'mysql2/promise';
 
 const TYPES = ['tinyint', 'int(11)', 'bigint unsigned', 'decimal(12,2)', 'double', 'bit(3)', 'boolean', 'char(4)', 'varchar(40)', 'varbinary(16)', 'text', 'mediumblob', 'date', 'datetime(3)', 'timestamp', 'time', 'year'];
@@ -21,12 +22,9 @@ describe('MySQL placeholder defaults', () => {
 
   it('each type has one, which the server adds instantly as a NOT NULL column\'s DEFAULT in strict mode, at UTC+13 and UTC-12', async (ctx) => {
     if (!db) return ctx.skip('mysql unavailable');
-    // One connection: the session's sql_mode and time zone must hold for every statement.
-    const sql = await mysql.createConnection(db.url);
+    // One connection: the session's time zone must hold for every statement too.
+    const { sql, mariadb } = await strictMysqlSession(db.url);
     try {
-      const [version] = await sql.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
-      const mariadb = /mariadb/i.test(String(version[0]!.v));
-      await sql.query(`SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'`);
       for (const zone of ['+13:00', '-12:00']) {
         await sql.query(`SET SESSION time_zone = '${zone}'`);
         const table = zone.startsWith('+') ? 'east' : 'west';

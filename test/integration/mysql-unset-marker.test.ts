@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { holdsUnsetMarker, mysqlUnsetMarker } from '../../src/operations/mysql-unset-marker.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { strictMysqlSession } from '../support/mysql-strict.js';
 
 /** Each type with two values an app might well write, which must not count as the marker. */
 const TYPES: Array<{ type: string; near: [string, string] }> = [
@@ -43,11 +44,8 @@ describe('MySQL unset markers', () => {
 
   it('each is added instantly as a NOT NULL DEFAULT in strict mode, and its test matches the rows holding it and no value near it', async (ctx) => {
     if (!db) return ctx.skip('mysql unavailable');
-    const sql = await mysql.createConnection(db.url);
+    const { sql, mariadb } = await strictMysqlSession(db.url);
     try {
-      const [version] = await sql.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
-      const mariadb = /mariadb/i.test(String(version[0]!.v));
-      await sql.query(`SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'`);
       await sql.query('CREATE TABLE t (id int PRIMARY KEY)');
       await sql.query('INSERT INTO t VALUES (1)');
       const added: Array<{ column: string; near: [string, string]; test: string }> = [];
