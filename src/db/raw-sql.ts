@@ -11,3 +11,9 @@ import type { Dialect } from './url.js';
 export function literalSql(sql: string, dialect: Dialect = 'postgres'): string {
   return dialect === 'mysql' ? sql : sql.replace(/\?/g, '\\?');
 }
+
+/** A string constant in SQL text: quotes doubled, and on MySQL backslashes too (they escape there). */
+export function stringLiteral(text: string, dialect: Dialect = 'postgres'): string {
+  const escaped = dialect === 'mysql' ? text.replace(/\\/g, '\\\\') : text;
+  return `'${escaped.replace(/'/g, "''")}'`;
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { literalSql } from '../db/raw-sql.js';
+import { literalSql, stringLiteral } from '../db/raw-sql.js';
 import { serverMajorVersion, type Session } from '../db/session.js';
 import { UsageError } from '../errors/tandem-error.js';
 import type { ViewAdjustment } from '../operations/types.js';
@@ -236,6 +236,3 @@ async function run(db: Db, sql: string): Promise<void> {
   await db.raw(literalSql(sql));
 }
 
-function stringLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}

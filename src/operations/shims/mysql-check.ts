@@ -1,3 +1,4 @@
+import { stringLiteral } from '../../db/raw-sql.js';
 import { mysqlAdapter } from '../../db/dialects/mysql.js';
 import { expressionsMention } from './index.js';
 import { declareColumns } from './mysql-shim.js';
@@ -31,7 +32,7 @@ export function mysqlCheckTriggers(spec: MysqlCheckSpec): { install: string[]; r
 BEGIN
 ${declarations}
   IF NOT (${spec.expression}) THEN
-    SIGNAL ${signal}, MESSAGE_TEXT = ${stringLiteral(message.slice(0, 128))};
+    SIGNAL ${signal}, MESSAGE_TEXT = ${stringLiteral(message.slice(0, 128), 'mysql')};
   END IF;
 END`;
   return {
@@ -40,6 +41,3 @@ END`;
   };
 }
 
-function stringLiteral(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
