@@ -14,6 +14,7 @@
  */
 import { describe, expect, it, vi, type TestContext } from 'vitest';
 import { ALL_KINDS, createTestDatabase, type TestDbKind } from '../support/databases.js';
+import { innodbTableId } from '../support/innodb.js';
 import { openOperationHarness, type AppClient, type OperationHarness, type OperationHarnessSpec, type Row } from '../support/operation-harness.js';
 
 // PGlite starts a WASM PostgreSQL per scenario, which takes several seconds on a busy machine.
@@ -82,14 +83,6 @@ async function countDiffering(h: OperationHarness, table: string, a: string, b: 
 async function countWhere(h: OperationHarness, table: string, where: string): Promise<number> {
   const [row] = await h.newClient.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`);
   return Number(row!.n);
-}
-
-/** The table's InnoDB id, which a rebuild changes (MariaDB: INNODB_SYS_TABLES, MySQL 8: INNODB_TABLES). */
-async function innodbTableId(client: AppClient, table: string): Promise<number> {
-  const view = (await client.raw<{ n: unknown }>(`SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' AND TABLE_NAME = 'INNODB_SYS_TABLES'`))[0]!.n;
-  const source = Number(view) > 0 ? 'INNODB_SYS_TABLES' : 'INNODB_TABLES';
-  const [row] = await client.raw<{ id: unknown }>(`SELECT TABLE_ID AS id FROM information_schema.${source} WHERE NAME = CONCAT(DATABASE(), '/${table}')`);
-  return Number(row!.id);
 }
 
 /** The backfill ran in batches (the reporter saw their progress), not as one statement. */
