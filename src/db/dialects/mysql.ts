@@ -80,15 +80,16 @@ export const mysqlAdapter: DialectAdapter = {
  * MariaDB (10.3+) takes lock_wait_timeout = 0 (NOWAIT), where MySQL and the session setting only
  * take whole seconds: a metadata-only DDL that meets a long transaction fails at once (error 1205,
  * retried with backoff) instead of queueing every app query behind it for a second or more. Only
- * for statements that hold the exclusive lock briefly (triggers, INSTANT changes, renames, defaults):
- * an INPLACE or COPY rebuild also upgrades its lock at the end, and failing there would throw the
+ * for statements that hold the exclusive lock briefly (triggers, INSTANT changes, renames, defaults,
+ * NOCOPY changes that add nothing, such as dropping an index): an INPLACE or COPY rebuild also upgrades its lock at the end, and failing there would throw the
  * whole rebuild away, so those keep the session's timeout.
  */
 export function mariadbNowait(sql: string): string {
   const trimmed = sql.trimStart();
   const trigger = /^(CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?TRIGGER|DROP\s+TRIGGER)\b/i.test(trimmed);
   const alter = /^ALTER\s+TABLE\b/i.test(trimmed);
-  const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(trimmed.replace(/`[^`]*`/g, '')));
+  const unquoted = trimmed.replace(/`[^`]*`/g, '');
+  const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (/ALGORITHM\s*=\s*NOCOPY/i.test(trimmed) && !/\bADD\b/i.test(unquoted)) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(unquoted));
   if (!trigger && !(alter && instant)) return sql;
   return `SET STATEMENT lock_wait_timeout = 0 FOR ${trimmed}`;
 }
