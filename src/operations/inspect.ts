@@ -22,6 +22,8 @@ export class SchemaInspector {
   private pendingRenames: Array<{ table: string; from: string; to: string }> = [];
   /** `table.column` → why a name that an in-flight migration's rename gives may not be used yet. */
   private readonly renamedInFlight = new Map<string, string>();
+  /** table → columns this migration replaces by a twin or a new name (column-dependents). */
+  private readonly replacedColumns = new Map<string, string[]>();
 
   constructor(
     private readonly db: Knex | Knex.Transaction,
@@ -67,6 +69,7 @@ export class SchemaInspector {
    * run, so the next migration finds its renamed columns under their new names.
    */
   settleMigration(): void {
+    this.replacedColumns.clear();
     for (const { table, from, to } of this.pendingRenames) {
       const columns = this.cache.get(table);
       if (columns) this.cache.set(table, columns.map((column) => (column.name === from ? { ...column, name: to } : column)));
@@ -76,12 +79,32 @@ export class SchemaInspector {
     this.pendingRenames = [];
   }
 
+  /** A catalog query for facts with no method of their own here (a column's dependents). */
+  async catalogRows<T>(sql: string, bindings: unknown[]): Promise<T[]> {
+    return this.adapter.rows<T>(await this.db.raw(sql, bindings as never));
+  }
+
+  /** The table's name as `to_regclass` takes it (PostgreSQL). */
+  regclass(table: string): string {
+    return this.adapter.quoteIdent(table);
+  }
+
   async tableExists(table: string): Promise<boolean> {
     return (await this.columns(table)) !== null;
   }
 
   async primaryKey(table: string): Promise<string[]> {
     return this.adapter.primaryKey(this.db, { name: table });
+  }
+
+  /**
+   * Record that this migration's contract drops `column` for a new column that takes over its indexes
+   * and constraints; returns the columns of the table recorded so before it.
+   */
+  noteColumnReplaced(table: string, column: string): string[] {
+    const earlier = this.replacedColumns.get(table) ?? [];
+    this.replacedColumns.set(table, [...earlier, column]);
+    return earlier;
   }
 
   /** Record that expand adds a column (or creates the table, with `columns` of its own). */

@@ -3,6 +3,8 @@ import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
 import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
+import { carryDependents, constraintSteps, dropReplacedColumn, type CarriedDependents } from '../column-dependents/index.js';
+import { postgresGeneratedName } from '../column-dependents/postgres.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type OperationContext, type Operation, type PhaseSql } from '../types.js';
 
@@ -63,6 +65,8 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
   const finalNullable = a.nullable ?? current.nullable;
   const instant = context.dialect === 'mysql' ? instantSwap(a, current, finalNullable, context.mariadb) : null;
+  // Read before the twin is noted: the column's indexes and constraints as the catalog has them.
+  const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column });
   const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
@@ -74,14 +78,15 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
     columns,
     rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(instant ? { placeholder: instant.twinDefault } : {}) }],
   });
-  const swap: Swap = { table: a.table, column: a.column, oldType: current.type, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant };
+  const swap: Swap = { table: a.table, column: a.column, oldType: current.type, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant, carried };
   const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
   return {
     expand: [addColumn(context, a.table, twinDefinition), ...shim.install],
     // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
-    backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${instant ? `${q(twinName)} <=> ${instant.twinDefault}` : `${q(twinName)} IS NULL`}`],
+    // The copies of the column's indexes are built once the twin is filled, before the new app reads it.
+    backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${instant ? `${q(twinName)} <=> ${instant.twinDefault}` : `${q(twinName)} IS NULL`}`, ...carried.buildIndexes],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
-    rollback: [...shim.remove, dropColumn(context, a.table, twinName)],
+    rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],
     // The new app sees the twin under the column's name: contract drops the old column and gives the twin its name.
     views: [{ kind: 'replaceColumn', table: a.table, column: a.column, by: twinName }],
   };
@@ -124,17 +129,26 @@ interface Swap {
   columns: Array<{ name: string; type: string }>;
   /** MySQL: the twin is NOT NULL already, and the old column gets a default instead of losing its NOT NULL. */
   instant: { twinDefault: string; oldDefault: string } | null;
+  /** The column's indexes and constraints, copied to the twin. */
+  carried: CarriedDependents;
 }
 
-/** PostgreSQL: everything after VALIDATE (which starts the last transaction) commits at once. */
+/**
+ * PostgreSQL: the constraints are added unchecked in the first transaction; each VALIDATE starts a
+ * transaction of its own, and everything after the last one commits at once: DROP COLUMN takes the
+ * original indexes and constraints with it, and the copies take their names.
+ */
 function postgresSwap(swap: Swap, context: OperationContext): string[] {
   const q = context.quote;
+  const { carried } = swap;
   return [
-    ...(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn'))),
+    ...constraintSteps(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn')), carried),
     ...swap.shim.remove,
     ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
     dropColumn(context, swap.table, swap.column),
     `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
+    ...(!swap.nullable && carried.notNullName !== null ? [`ALTER TABLE ${q(swap.table)} RENAME CONSTRAINT ${q(postgresGeneratedName(swap.table, swap.twin.name, 'not_null'))} TO ${q(carried.notNullName)}`] : []),
+    ...carried.afterSwap,
   ];
 }
 
@@ -162,7 +176,8 @@ function mysqlSwap(swap: Swap, context: OperationContext): string[] {
     ...swap.shim.remove,
     `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ${algorithm}`,
     ...copy.remove,
-    dropColumn(context, swap.table, swap.twin.name),
+    // After the swap the old column has the twin's name.
+    dropReplacedColumn(context, swap.table, swap.twin.name, swap.carried),
   ];
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
+import { carryDependents, constraintSteps, dropReplacedColumn } from '../column-dependents/index.js';
 import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
@@ -13,8 +14,8 @@ type Args = z.infer<typeof args>;
  * show `from` as `to`, and contract renames the column (renameThroughViews). Otherwise expand adds
  * `to` as a physical twin of `from` with a shim that copies every write across, in whichever
  * direction it came; the backfill copies existing rows in batches; contract drops the shim and
- * `from`, and gives `to` the NOT NULL and default that `from` had. The twin does not get the
- * indexes and constraints of `from`: create them on `to` with createIndex/addUnique in the same migration.
+ * `from`, and gives `to` the NOT NULL and default that `from` had, and copies of the indexes and
+ * constraints of `from` (src/operations/column-dependents/), under their names.
  */
 export const renameColumn: Operation<Args> = {
   name: 'renameColumn',
@@ -30,6 +31,7 @@ export const renameColumn: Operation<Args> = {
     if (context.versionSchemas) return renameThroughViews(a, context);
     const q = context.quote;
     const from = (await context.inspect.column(a.table, a.from))!;
+    const carried = await carryDependents(context, { table: a.table, column: a.from, by: a.to, finalName: a.to });
     const twin = { name: a.to, type: from.type, nullable: true, default: null };
     await context.inspect.noteColumnAdded(a.table, twin);
     const shim = buildShim(context.dialect, {
@@ -41,18 +43,19 @@ export const renameColumn: Operation<Args> = {
     const finalFacts = { ...twin, default: from.default };
     return {
       expand: [addColumn(context, a.table, `${q(a.to)} ${from.type}${context.dialect === 'mysql' ? ' NULL' : ''}`), ...shim.install],
-      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`],
+      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildIndexes],
       // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
       // MySQL commits each step, so a `from` that is NOT NULL without default first becomes nullable.
       contract: [
         ...(from.default !== null && from.default !== 'NULL' ? [setDefault(context, a.table, a.to, from.default)] : []),
-        ...(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn'))),
+        ...constraintSteps(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn')), carried),
         ...(context.dialect === 'mysql' && !from.nullable && from.default === null ? [dropNotNull(context, a.table, from)] : []),
         ...shim.remove,
-        dropColumn(context, a.table, a.from),
+        dropReplacedColumn(context, a.table, a.from, carried),
+        ...carried.afterSwap,
       ],
-      rollback: [...shim.remove, dropColumn(context, a.table, a.to)],
+      rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, a.to)],
       // `to` is a real column already; `from` is what contract drops.
       views: [{ kind: 'hideColumn', table: a.table, column: a.from }],
     };

@@ -1,0 +1,72 @@
+import { dropColumn } from '../safe-sql.js';
+import type { OperationContext } from '../types.js';
+
+/**
+ * What a type change or a rename must carry from a column to the new column that replaces it (the
+ * twin, or the column under its new name). Contract drops the old column, and with it every index,
+ * key and constraint on it (MySQL removes the column from a composite index, which changes what the
+ * index means), so each gets a copy on the new column first, which takes the original's name once
+ * the old column is gone. What cannot be carried safely makes the operation refuse, naming it.
+ */
+export interface CarriedDependents {
+  /** End of backfill, before the new app is deployed: the twin's copies of the column's indexes, built without blocking writes. */
+  buildIndexes: string[];
+  /** Contract, first: constraints on the twin, added without checking the rows (PostgreSQL). */
+  addConstraints: string[];
+  /** Contract, then: their scans, which let the app read and write. */
+  validateConstraints: string[];
+  /** Contract, in the swap's step once the old column is gone: the copies take the originals' names. */
+  afterSwap: string[];
+  /** MySQL: clauses for the ALTER that drops the old column (drop the originals, rename the copies). */
+  dropColumnClauses: string[];
+  /** Rollback, before the twin is dropped (MySQL would otherwise trim a composite copy to its other columns). */
+  rollback: string[];
+  /**
+   * PostgreSQL servers that keep NOT NULL as a named constraint (PGlite, PostgreSQL 18): the name the
+   * column's should have after the swap; SET NOT NULL names the twin's after the twin.
+   */
+  notNullName: string | null;
+}
+
+export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], afterSwap: [], dropColumnClauses: [], rollback: [], notNullName: null });
+
+/** The columns involved: the one contract drops, the one that replaces it, and its name at the end. */
+export interface Replacement {
+  table: string;
+  column: string;
+  /** The twin of a type change, or the column under its new name. */
+  by: string;
+  /** The column's name after contract: `column` for a type change (the twin takes it), `by` for a rename. */
+  finalName: string;
+}
+
+/**
+ * Two columns of one index or constraint replaced by one migration: each operation's contract would
+ * drop the other's copy with its own old column. `earlier`: the columns this migration replaced before.
+ */
+export function refuseSharedWithEarlier(what: string, columns: string[], replacement: Replacement, earlier: string[]): void {
+  const shared = columns.find((column) => column !== replacement.column && earlier.includes(column));
+  if (shared === undefined) return;
+  throw new Error(`${what} is on both ${replacement.table}.${replacement.column} and ${replacement.table}.${shared}, which an earlier operation of this migration replaces too; each contract would drop the other's copy: change one of the two columns in a later migration`);
+}
+
+/**
+ * Contract's constraint steps: NOT NULL's CHECK and the carried constraints are added unchecked in one
+ * transaction, then each is validated (on PostgreSQL each VALIDATE starts a transaction of its own),
+ * then the rest of NOT NULL (`setNotNull`'s statements, in its order; none for a nullable column).
+ */
+export function constraintSteps(setNotNull: string[], carried: CarriedDependents): string[] {
+  const [addCheck, validateCheck, ...rest] = setNotNull;
+  return [...(addCheck ? [addCheck] : []), ...carried.addConstraints, ...(validateCheck ? [validateCheck] : []), ...carried.validateConstraints, ...rest];
+}
+
+/**
+ * Dropping the replaced column. MySQL with indexes on it: the same ALTER drops them and gives their
+ * copies their names (NOCOPY: no rebuild; dropping an index is not instant in MariaDB), since
+ * dropping the column alone would trim a composite index to its other columns.
+ */
+export function dropReplacedColumn(context: OperationContext, table: string, column: string, carried: CarriedDependents): string {
+  if (carried.dropColumnClauses.length === 0) return dropColumn(context, table, column);
+  const algorithm = context.mariadb ? 'ALGORITHM=NOCOPY' : 'ALGORITHM=INPLACE, LOCK=NONE';
+  return `ALTER TABLE ${context.quote(table)} ${carried.dropColumnClauses.join(', ')}, DROP COLUMN ${context.quote(column)}, ${algorithm}`;
+}

@@ -1,0 +1,205 @@
+import { stringLiteral } from '../../db/raw-sql.js';
+import { tokenizeStatement } from '../../lint/parse/tokens.js';
+import type { OperationContext } from '../types.js';
+import { nothingToCarry, refuseSharedWithEarlier, type CarriedDependents, type Replacement } from './carried.js';
+import { renameColumnRefs } from './rename-column-refs.js';
+
+/** tandem's version-schema views read every column; they are rebuilt around contract, not carried. */
+const TANDEM_VIEW_COMMENT = 'tandem version view %';
+
+interface IndexRow {
+  name: string;
+  columns: string[];
+  definition: string;
+  constraint_name: string | null;
+  constraint_type: string | null;
+  deferrable: boolean;
+  deferred: boolean;
+}
+
+interface ConstraintRow {
+  name: string;
+  columns: string[];
+  type: string;
+  definition: string;
+  validated: boolean;
+}
+
+/**
+ * PostgreSQL, for a column that a new one (`twin`) replaces at contract. Indexes (plain, partial, on
+ * expressions, unique constraints' too) are rebuilt on the twin with CREATE INDEX CONCURRENTLY at the
+ * end of the backfill, when the twin is filled and before the new app reads it; foreign keys and CHECKs are added to the twin NOT VALID at contract (the old
+ * app is gone then, so a value only the new type allows cannot fail its writes) and validated while
+ * the app reads and writes. DROP COLUMN takes the originals with it, and in the same transaction the
+ * copies take their names. Refused: a foreign key of another table on the column, an exclusion
+ * constraint, and any other object that depends on it (a view, a trigger, a sequence it owns, …).
+ */
+export async function postgresDependents(context: OperationContext, replacement: Replacement, earlier: string[]): Promise<CarriedDependents> {
+  const { table, column, by: twin, finalName } = replacement;
+  const q = context.quote;
+  const inspect = context.inspect;
+  const regclass = inspect.regclass(table);
+  const carried = nothingToCarry();
+  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null }>(
+    `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment
+       FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
+    [regclass, column],
+  );
+  if (!facts) return carried;
+  const where = `${table}.${column}`;
+  if (facts.identity) throw new Error(`column ${where} is an identity column, whose sequence cannot move to a new column: drop the identity in an earlier migration (ALTER TABLE … ALTER COLUMN … DROP IDENTITY) and add it again after this one's contract`);
+  if (facts.generated) throw new Error(`column ${where} is a generated column, which a new column cannot take over: drop it and add it again as it should be`);
+
+  await refuseForeignKeysFromOtherTables(context, table, column, facts.attnum);
+  await refuseOtherDependents(context, table, column, facts.attnum);
+
+  const indexes = await inspect.catalogRows<IndexRow>(
+    `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
+            ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])) AS columns,
+            con.conname AS constraint_name, con.contype AS constraint_type,
+            coalesce(con.condeferrable, false) AS deferrable, coalesce(con.condeferred, false) AS deferred
+       FROM pg_index i
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+      WHERE i.indrelid = to_regclass(?)
+        AND (?::int2 = ANY (i.indkey::int2[])
+             OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid AND d.refobjid = i.indrelid AND d.refobjsubid = ?)
+             OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_constraint'::regclass AND d.objid = con.oid AND d.refobjid = i.indrelid AND d.refobjsubid = ?))
+      ORDER BY ic.relname`,
+    [regclass, facts.attnum, facts.attnum, facts.attnum],
+  );
+  for (const [n, index] of indexes.entries()) {
+    if (index.constraint_type === 'x') throw new Error(`column ${where} is in exclusion constraint ${index.constraint_name}, which tandem cannot rebuild on the new column without blocking writes: drop the constraint in an earlier migration and add it again after this one's contract`);
+    refuseSharedWithEarlier(`index ${index.name}`, index.columns, replacement, earlier);
+    const copy = context.objectName(`ix${n + 1}`);
+    carried.buildIndexes.push(await indexCopy(context, index, column, twin, copy));
+    if (index.constraint_type === 'u') {
+      const timing = index.deferrable ? ` DEFERRABLE${index.deferred ? ' INITIALLY DEFERRED' : ''}` : '';
+      carried.afterSwap.push(`ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(index.constraint_name!)} UNIQUE USING INDEX ${q(copy)}${timing}`);
+    } else carried.afterSwap.push(`ALTER INDEX ${q(copy)} RENAME TO ${q(index.name)}`);
+  }
+
+  const constraints = await inspect.catalogRows<ConstraintRow>(
+    `SELECT conname AS name, contype AS type, pg_get_constraintdef(oid) AS definition, convalidated AS validated,
+            ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = conrelid AND a.attnum = ANY (conkey)) AS columns
+       FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype IN ('c', 'f', 't') AND ?::int2 = ANY (conkey) ORDER BY conname`,
+    [regclass, facts.attnum],
+  );
+  for (const [n, constraint] of constraints.entries()) {
+    if (constraint.type === 't') throw new Error(`column ${where} is in constraint trigger ${constraint.name}: drop it in an earlier migration and create it again after this one's contract`);
+    refuseSharedWithEarlier(`constraint ${constraint.name}`, constraint.columns, replacement, earlier);
+    const copy = context.objectName(`${constraint.type === 'f' ? 'fk' : 'ck'}${n + 1}`);
+    carried.addConstraints.push(await constraintCopy(context, table, constraint, column, twin, copy));
+    if (constraint.validated) carried.validateConstraints.push(`ALTER TABLE ${q(table)} VALIDATE CONSTRAINT ${q(copy)}`);
+    carried.afterSwap.push(`ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(copy)} TO ${q(constraint.name)}`);
+  }
+
+  carried.notNullName = await notNullConstraintName(context, table, column, facts.attnum);
+  if (facts.comment !== null) carried.afterSwap.push(`COMMENT ON COLUMN ${q(table)}.${q(finalName)} IS ${stringLiteral(facts.comment)}`);
+  return carried;
+}
+
+/**
+ * Where the server keeps NOT NULL as a constraint (the ledger's own NOT NULL columns show it), the
+ * name the column's has, or the one PostgreSQL would give it.
+ */
+async function notNullConstraintName(context: OperationContext, table: string, column: string, attnum: number): Promise<string | null> {
+  const [row] = await context.inspect.catalogRows<{ kept: boolean; name: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS kept,
+            (SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'n' AND conkey = ARRAY[?::int2]) AS name`,
+    [context.inspect.regclass(table), attnum],
+  );
+  if (!row?.kept) return null;
+  return row.name ?? postgresGeneratedName(table, column, 'not_null');
+}
+
+/**
+ * The name PostgreSQL gives an unnamed constraint (makeObjectName): `<table>_<column>_<label>`, the
+ * longer of the two names cut first so that the whole fits in 63 bytes. (It adds a number when that
+ * name is taken, which a twin's name never is.)
+ */
+export function postgresGeneratedName(name1: string, name2: string, label: string): string {
+  const available = 63 - (label.length + 2);
+  let bytes1 = Buffer.byteLength(name1);
+  let bytes2 = Buffer.byteLength(name2);
+  while (bytes1 + bytes2 > available) {
+    if (bytes1 > bytes2) bytes1--;
+    else bytes2--;
+  }
+  return `${clipBytes(name1, bytes1)}_${clipBytes(name2, bytes2)}_${label}`;
+}
+
+/** The longest prefix of whole characters within `bytes` UTF-8 bytes. */
+function clipBytes(text: string, bytes: number): string {
+  let result = '';
+  for (const ch of text) {
+    if (Buffer.byteLength(result + ch) > bytes) break;
+    result += ch;
+  }
+  return result;
+}
+
+async function refuseForeignKeysFromOtherTables(context: OperationContext, table: string, column: string, attnum: number): Promise<void> {
+  const referencing = await context.inspect.catalogRows<{ name: string; table: string }>(
+    `SELECT conname AS name, conrelid::regclass::text AS "table" FROM pg_constraint
+      WHERE confrelid = to_regclass(?) AND contype = 'f' AND ?::int2 = ANY (confkey) ORDER BY 2, 1`,
+    [context.inspect.regclass(table), attnum],
+  );
+  if (referencing.length === 0) return;
+  const list = referencing.map((fk) => `${fk.name} of table ${fk.table}`).join(', ');
+  throw new Error(`column ${table}.${column} is referenced by foreign key ${list}; contract drops the old column, and the keys with it: drop them in an earlier migration and add them again after this one's contract (for a type change, with the referencing columns changed to the new type too)`);
+}
+
+/** Anything else that names the column would break, or be dropped with it, at contract. */
+async function refuseOtherDependents(context: OperationContext, table: string, column: string, attnum: number): Promise<void> {
+  const others = await context.inspect.catalogRows<{ what: string }>(
+    `SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass
+                          THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
+                          ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
+       FROM pg_depend d
+      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(?) AND d.refobjsubid = ?
+        AND d.classid <> 'pg_constraint'::regclass
+        AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = d.objid))
+        AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.oid = d.objid AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid))
+        AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
+      ORDER BY 1`,
+    [context.inspect.regclass(table), attnum, TANDEM_VIEW_COMMENT],
+  );
+  if (others.length === 0) return;
+  const them = others.length === 1 ? 'it' : 'them';
+  // A sequence the column owns (serial) goes with the column; it need not be dropped, only let go.
+  const sequence = others.some((o) => o.what.startsWith('sequence ')) ? '; a sequence the column owns only needs ALTER SEQUENCE … OWNED BY NONE' : '';
+  throw new Error(`column ${table}.${column} is used by ${others.map((o) => o.what).join(', ')}; contract drops the old column, which would drop or break ${them}: drop ${them} in an earlier migration and create ${them} again after this one's contract${sequence}`);
+}
+
+/** `CREATE INDEX CONCURRENTLY` of the index with the twin in the column's place. */
+async function indexCopy(context: OperationContext, index: IndexRow, column: string, twin: string, copy: string): Promise<string> {
+  const renamed = await renameColumnRefs(index.definition, column, twin, context.quote);
+  if (renamed === null) throw new Error(`index ${index.name} on column ${column} could not be rebuilt on the new column with certainty (${index.definition}): drop it in an earlier migration and create it again after this one's contract`);
+  const tokens = tokenizeStatement(renamed, 'postgres');
+  // CREATE [UNIQUE] INDEX name ON …: everything from ON on stays as the catalog printed it.
+  const nameAt = tokens.findIndex((token) => token.upper === 'INDEX') + 1;
+  const on = tokens.find((token, i) => i > nameAt && token.kind === 'word' && token.upper === 'ON' && token.depth === 0)!;
+  const unique = tokens.slice(0, nameAt).some((token) => token.upper === 'UNIQUE');
+  return `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY IF NOT EXISTS ${context.quote(copy)} ${renamed.slice(on.start)}`;
+}
+
+/** `ADD CONSTRAINT … NOT VALID` of the foreign key or CHECK with the twin in the column's place. */
+async function constraintCopy(context: OperationContext, table: string, constraint: ConstraintRow, column: string, twin: string, copy: string): Promise<string> {
+  const definition = constraint.definition.replace(/\s+NOT VALID$/, '');
+  const prefix = `ALTER TABLE ${context.quote(table)} ADD CONSTRAINT ${context.quote(copy)} `;
+  const sql = `${prefix}${definition} NOT VALID`;
+  // A foreign key's own columns are the list after FOREIGN KEY; the referenced ones are another table's.
+  const within = constraint.type === 'f' ? ownColumnList(sql, prefix.length) : { start: prefix.length, end: sql.length };
+  const renamed = within && (await renameColumnRefs(sql, column, twin, context.quote, { within, foreignKeyColumnsOnly: constraint.type === 'f' }));
+  if (!renamed) throw new Error(`constraint ${constraint.name} on column ${column} could not be rebuilt on the new column with certainty (${constraint.definition}): drop it in an earlier migration and add it again after this one's contract`);
+  return renamed;
+}
+
+function ownColumnList(sql: string, from: number): { start: number; end: number } | null {
+  const tokens = tokenizeStatement(sql, 'postgres');
+  const open = tokens.findIndex((token) => token.start >= from && token.text === '(');
+  const close = tokens.findIndex((token, i) => i > open && token.text === ')' && token.depth === tokens[open]!.depth);
+  return open >= 0 && close > open ? { start: tokens[open]!.end, end: tokens[close]!.start } : null;
+}
+

@@ -1,0 +1,247 @@
+/**
+ * A type change (and a rename through a twin column) swaps a new column in at contract and drops
+ * the old one, and with it every index, key and constraint on it. tandem copies each to the new
+ * column first, so that after contract the table has the same indexes and constraints as a plain
+ * ALTER … TYPE (or RENAME COLUMN) would have left: the test compares them with `ref`, a table
+ * created in S0 with the same definitions and the column as the change leaves it. What cannot be
+ * carried is refused before expand changes anything.
+ */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi, type TestContext } from 'vitest';
+import { connect } from '../../src/index.js';
+import { postgresGeneratedName } from '../../src/operations/column-dependents/postgres.js';
+import { rowsOf } from '../support/app-traffic.js';
+import { ALL_KINDS, createTestDatabase, type TestDbKind } from '../support/databases.js';
+import { innodbTableId } from '../support/innodb.js';
+import { OP_ID, openOperationHarness, type OperationHarness, type OperationHarnessSpec } from '../support/operation-harness.js';
+
+vi.setConfig({ testTimeout: 180_000 });
+
+const ROWS = 40;
+const CHANGE = [{ alterColumn: { table: 't', column: 'acct', type: 'bigint' } }];
+
+/**
+ * The table, and its reference: the same definitions with `ref_` names and the column as the change
+ * leaves it (bigint, or the new name). Index and constraint names do not change with the column's.
+ */
+function postgresTable(name: 't' | 'ref', type: string, c = 'acct'): string {
+  return `
+CREATE TABLE ${name} (id int PRIMARY KEY, ${c} ${type} NOT NULL, v int, note text,
+  CONSTRAINT ${name}_acct_fk FOREIGN KEY (${c}) REFERENCES accounts (id) ON DELETE CASCADE,
+  CONSTRAINT ${name}_acct_pos CHECK (${c} > 0 AND v IS DISTINCT FROM ${c} + 1000),
+  CONSTRAINT ${name}_uq UNIQUE (${c}, v) DEFERRABLE);
+CREATE INDEX ${name}_acct_idx ON ${name} (${c});
+CREATE INDEX ${name}_desc ON ${name} (v DESC, ${c}) INCLUDE (note);
+CREATE INDEX ${name}_expr ON ${name} ((${c}::text) text_pattern_ops) WHERE ${c} > 5;
+COMMENT ON COLUMN ${name}.${c} IS 'the owner''s account';`;
+}
+
+function mysqlTable(name: 't' | 'ref', type: string, c = 'acct'): string {
+  return `
+CREATE TABLE ${name} (id int PRIMARY KEY, ${c} ${type} NOT NULL, v int NULL, note varchar(100) NULL,
+  KEY ${name}_acct_idx (${c}), UNIQUE KEY ${name}_uq (${c}, v), KEY ${name}_desc (v, ${c} DESC), KEY ${name}_note (note(10), ${c}));`;
+}
+
+const values = Array.from({ length: ROWS }, (_, i) => `(${i + 1}, ${i + 1}, ${i + 1}, 'n${i + 1}')`).join(', ');
+
+/** S0 for a change whose result `ref` shows: its column's type and name afterwards. */
+function setup(type: string, column: string) {
+  return {
+    postgres: `CREATE TABLE accounts (id int PRIMARY KEY);
+INSERT INTO accounts SELECT generate_series(1, 100);
+${postgresTable('t', 'int')}
+${postgresTable('ref', type, column)}
+INSERT INTO t VALUES ${values};`,
+    mysql: `${mysqlTable('t', 'int')}
+${mysqlTable('ref', type, column)}
+INSERT INTO t VALUES ${values};`,
+  };
+}
+
+const SETUP = setup('bigint', 'acct');
+const RENAME = [{ renameColumn: { table: 't', from: 'acct', to: 'account' } }];
+
+async function scenario(ctx: TestContext, kind: TestDbKind, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(kind, 'typedeps');
+  if (!db) return ctx.skip(`${kind} unavailable`);
+  const h = await openOperationHarness(db, spec);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+    await db.drop();
+  }
+}
+
+/** Index and constraint definitions of `t`, and of `ref` written as if it were `t`. */
+async function definitions(h: OperationHarness): Promise<{ t: string[]; ref: string[] }> {
+  if (h.dialect === 'mysql') {
+    const keys = async (table: string) => {
+      const [row] = await h.newClient.raw<Record<string, string>>(`SHOW CREATE TABLE ${table}`);
+      return row!['Create Table']!.split('\n').filter((line) => /^\s*(UNIQUE )?KEY /.test(line)).map((line) => line.trim().replace(/,$/, ''));
+    };
+    return { t: (await keys('t')).sort(), ref: (await keys('ref')).map((line) => line.replace(/`ref_/g, '`t_')).sort() };
+  }
+  const snapshot = await h.schemaSnapshot();
+  const lines = [...snapshot.indexes, ...snapshot.constraints];
+  const asT = (line: string) => line.replace(/\bref_/g, 't_').replace(/\bref\b/g, 't');
+  return {
+    t: lines.filter((line) => /^(t_|t )/.test(line) && !line.startsWith('t_pkey')).sort(),
+    ref: lines.filter((line) => /^(ref_|ref )/.test(line) && !line.startsWith('ref_pkey')).map(asT).sort(),
+  };
+}
+
+async function comment(h: OperationHarness, column = 'acct'): Promise<string | null> {
+  const [row] = await h.newClient.raw<{ c: string | null }>(`SELECT col_description('t'::regclass, attnum) AS c FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = ?`, [column]);
+  return row!.c;
+}
+
+describe.each(ALL_KINDS)('a replaced column\'s indexes and constraints are kept (%s)', (kind) => {
+  it('copies every index, unique key, foreign key, CHECK and comment to the twin, and contract leaves the definitions a plain ALTER … TYPE gives', async (ctx) => {
+    await scenario(ctx, kind, { setup: SETUP, operations: CHANGE }, async (h) => {
+      const before = await definitions(h);
+      expect(before.t.length).toBeGreaterThanOrEqual(h.dialect === 'mysql' ? 4 : 7);
+      expect(before.t).toEqual(before.ref);
+      const tableId = h.dialect === 'mysql' ? await innodbTableId(h.newClient, 't') : null;
+
+      await h.expand();
+      await h.backfill();
+      // The copies exist once the twin is filled, before the new app is deployed, and are usable.
+      const copies = (await h.schemaSnapshot()).indexes.filter((line) => /tandem_[0-9a-f]{8}_ix\d/.test(line));
+      expect(copies).toHaveLength(4);
+      expect(copies.filter((line) => line.endsWith(' INVALID'))).toEqual([]);
+
+      await h.contract();
+      const after = await definitions(h);
+      expect(after.t).toEqual(after.ref);
+      expect((await h.schemaSnapshot()).indexes.filter((line) => line.includes('tandem_'))).toEqual([]);
+      if (tableId !== null) expect(await innodbTableId(h.newClient, 't')).toBe(tableId);
+
+      // They are enforced under their own names.
+      const neu = h.newClient;
+      await expect(neu.insert('t', { id: 101, acct: 7, v: 7 })).rejects.toThrow(/t_uq/);
+      if (h.dialect === 'postgres') {
+        await expect(neu.insert('t', { id: 102, acct: 999, v: 1 })).rejects.toThrow(/t_acct_fk/);
+        await expect(neu.insert('t', { id: 103, acct: 9, v: 1009 })).rejects.toThrow(/t_acct_pos/);
+        await neu.raw('DELETE FROM accounts WHERE id = 3');
+        expect(await neu.select('t', { acct: 3 })).toEqual([]);
+        expect(await comment(h)).toBe("the owner's account");
+      }
+    });
+  });
+
+  it('a rename through a twin column (no version schemas) keeps them too, under their names', async (ctx) => {
+    await scenario(ctx, kind, { setup: setup('int', 'account'), operations: RENAME }, async (h) => {
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      const after = await definitions(h);
+      expect(after.t.length).toBeGreaterThanOrEqual(h.dialect === 'mysql' ? 4 : 7);
+      expect(after.t).toEqual(after.ref);
+      await expect(h.newClient.insert('t', { id: 101, account: 7, v: 7 })).rejects.toThrow(/t_uq/);
+      if (h.dialect === 'postgres') expect(await comment(h, 'account')).toBe("the owner's account");
+    });
+  });
+
+  it('a unique copy that the new values break fails the backfill, before anything is swapped, and rollback restores S0', async (ctx) => {
+    const setup = { postgres: "CREATE TABLE codes (id int PRIMARY KEY, code varchar(10) NOT NULL UNIQUE); INSERT INTO codes VALUES (1, 'a'), (2, 'b'), (3, 'cc');", mysql: "CREATE TABLE codes (id int PRIMARY KEY, code varchar(10) NOT NULL, UNIQUE KEY codes_code_key (code)); INSERT INTO codes VALUES (1, 'a'), (2, 'b'), (3, 'cc');" };
+    const operations = [{ alterColumn: { table: 'codes', column: 'code', type: 'integer', up: 'length(code)', down: "'x'" } }];
+    await scenario(ctx, kind, { setup, operations }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      await h.expand();
+      await expect(h.backfill()).rejects.toThrow(/could not create unique index|Duplicate entry '1' for key/);
+      // No half-built copy is left behind (PostgreSQL marks a failed concurrent build INVALID).
+      expect((await h.schemaSnapshot()).indexes.filter((line) => line.includes('INVALID'))).toEqual([]);
+      await h.rollback();
+      expect(await h.schemaSnapshot()).toEqual(s0);
+    });
+  });
+
+  it('rollback after the backfill drops the copies with the twin and leaves the originals as they were', async (ctx) => {
+    await scenario(ctx, kind, { setup: SETUP, operations: CHANGE }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      const before = await definitions(h);
+      await h.expand();
+      await h.backfill();
+      await h.rollback();
+      expect(await h.schemaSnapshot()).toEqual(s0);
+      expect(await definitions(h)).toEqual(before);
+    });
+  });
+});
+
+/** Each refusal: expand fails naming the object and the fix, and the schema is as it was. */
+async function expectRefused(h: OperationHarness, operation: unknown, message: RegExp): Promise<void> {
+  const operations = Array.isArray(operation) ? operation : [operation];
+  await writeFile(join(h.dir, `${OP_ID}.json`), `${JSON.stringify({ operations })}\n`);
+  const s0 = await h.schemaSnapshot();
+  await expect(h.expand()).rejects.toThrow(message);
+  expect(await h.schemaSnapshot()).toEqual(s0);
+}
+
+const change = (table: string, column: string) => ({ alterColumn: { table, column, type: 'bigint' } });
+
+describe.each(['postgres', 'pglite'] as const)('type change refuses what it cannot carry (%s)', (kind) => {
+  it('a foreign key of another table, a view, an exclusion constraint, an identity column, a serial\'s sequence', async (ctx) => {
+    const setup = `
+CREATE TABLE parent (id int PRIMARY KEY, code int NOT NULL UNIQUE);
+CREATE TABLE child (id int PRIMARY KEY, code int REFERENCES parent (code));
+CREATE TABLE viewed (id int PRIMARY KEY, x int);
+CREATE VIEW viewed_x AS SELECT x FROM viewed;
+CREATE TABLE excl (id int PRIMARY KEY, r int, EXCLUDE USING btree (r WITH =));
+CREATE TABLE ident (id int PRIMARY KEY, n int GENERATED ALWAYS AS IDENTITY);
+CREATE TABLE counters (id int PRIMARY KEY, n serial);
+CREATE TABLE pair (id int PRIMARY KEY, a int, b int);
+CREATE INDEX pair_ab ON pair (a, b);`;
+    await scenario(ctx, kind, { setup, operations: [change('parent', 'code')] }, async (h) => {
+      await expectRefused(h, change('parent', 'code'), /column parent\.code is referenced by foreign key child_code_fkey of table child; contract drops the old column, and the keys with it: drop them in an earlier migration/);
+      await expectRefused(h, change('viewed', 'x'), /column viewed\.x is used by view viewed_x; contract drops the old column.*drop it in an earlier migration and create it again after this one's contract/);
+      await expectRefused(h, change('excl', 'r'), /column excl\.r is in exclusion constraint excl_r_excl/);
+      await expectRefused(h, change('ident', 'n'), /column ident\.n is an identity column, whose sequence cannot move to a new column/);
+      await expectRefused(h, change('counters', 'n'), /used by sequence counters_n_seq; .*ALTER SEQUENCE … OWNED BY NONE/);
+      await expectRefused(h, [change('pair', 'a'), { renameColumn: { table: 'pair', from: 'b', to: 'c' } }], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
+    });
+  });
+});
+
+describe('type change refuses what it cannot carry (mysql)', () => {
+  it('a foreign key either way, a CHECK, a generated column and a trigger that name the column', async (ctx) => {
+    const setup = `
+CREATE TABLE parent (id int PRIMARY KEY, code int NOT NULL, UNIQUE KEY (code));
+CREATE TABLE child (id int PRIMARY KEY, code int NULL, CONSTRAINT child_code_fk FOREIGN KEY (code) REFERENCES parent (code));
+CREATE TABLE checked (id int PRIMARY KEY, x int NOT NULL, CONSTRAINT checked_x_pos CHECK (x > 0));
+CREATE TABLE derived (id int PRIMARY KEY, x int NOT NULL, y int AS (x * 2) VIRTUAL);
+CREATE TABLE audited (id int PRIMARY KEY, x int NOT NULL);
+CREATE TRIGGER audited_x BEFORE UPDATE ON audited FOR EACH ROW SET NEW.x = NEW.x + 0;
+CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_ab (a, b));`;
+    await scenario(ctx, 'mysql', { setup, operations: [change('parent', 'code')] }, async (h) => {
+      await expectRefused(h, change('parent', 'code'), /column parent\.code is in foreign key child_code_fk \(child\.code → parent\.code\); MySQL will not drop a column that a foreign key uses/);
+      await expectRefused(h, change('child', 'code'), /column child\.code is in foreign key child_code_fk/);
+      await expectRefused(h, change('checked', 'x'), /column checked\.x is used by CHECK constraint checked_x_pos/);
+      await expectRefused(h, change('derived', 'x'), /column derived\.x is used by generated column y/);
+      await expectRefused(h, change('audited', 'x'), /column audited\.x is used by trigger audited_x/);
+      await expectRefused(h, [change('pair', 'a'), change('pair', 'b')], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
+    });
+  });
+});
+
+describe('the NOT NULL constraint\'s name on a server that keeps one (pglite)', () => {
+  it('is the name PostgreSQL generates for the twin, so the swap can give it the original\'s, also for long and non-ASCII names', async (ctx) => {
+    const db = await createTestDatabase('pglite', 'nnname');
+    if (!db) return ctx.skip('pglite unavailable');
+    const tandem = await connect({ url: db.url, dir: tmpdir() });
+    try {
+      const tables = ['t', 'a_table_name_long_enough_to_be_cut_when_a_suffix_is_added', 'tabellé_ünïcode_ñame_with_sëveral_multibyte_chàracters_x'];
+      for (const table of tables) {
+        await tandem.session.db.raw(`CREATE TABLE "${table}" (id int PRIMARY KEY, "tandem_0123abcd_new" int NOT NULL)`);
+        const rows = rowsOf<{ name: string }>(await tandem.session.db.raw(`SELECT conname AS name FROM pg_constraint WHERE conrelid = '"${table}"'::regclass AND contype = 'n' AND conkey = '{2}'`));
+        expect(rows.map((row) => row.name)).toEqual([postgresGeneratedName(table, 'tandem_0123abcd_new', 'not_null')]);
+      }
+    } finally {
+      await tandem.close();
+      await db.drop();
+    }
+  });
+});
