@@ -23,7 +23,9 @@ export class SchemaInspector {
   /** `table.column` → why a name that an in-flight migration's rename gives may not be used yet. */
   private readonly renamedInFlight = new Map<string, string>();
   /** table → columns this migration replaces by a twin or a new name (column-dependents). */
-  private readonly replacedColumns = new Map<string, string[]>();
+  private readonly replacedColumns = new Map<string, Array<{ column: string; keepsName: boolean }>>();
+  /** Indexes and constraints this migration's operations add, not yet in the catalog. */
+  private readonly addedDependents: Array<{ table: string; what: string; uses: (column: string) => boolean }> = [];
 
   constructor(
     private readonly db: Knex | Knex.Transaction,
@@ -70,6 +72,7 @@ export class SchemaInspector {
    */
   settleMigration(): void {
     this.replacedColumns.clear();
+    this.addedDependents.length = 0;
     for (const { table, from, to } of this.pendingRenames) {
       const columns = this.cache.get(table);
       if (columns) this.cache.set(table, columns.map((column) => (column.name === from ? { ...column, name: to } : column)));
@@ -99,12 +102,29 @@ export class SchemaInspector {
 
   /**
    * Record that this migration's contract drops `column` for a new column that takes over its indexes
-   * and constraints; returns the columns of the table recorded so before it.
+   * and constraints; returns the columns of the table recorded so before it. Throws when an earlier
+   * operation of the migration adds an index or constraint on it: that one is not in the catalog
+   * yet, so it would not be carried, and contract would drop it with the column.
    */
-  noteColumnReplaced(table: string, column: string): string[] {
+  noteColumnReplaced(table: string, column: string, keepsName: boolean): string[] {
+    const added = this.addedDependents.find((dependent) => dependent.table === table && dependent.uses(column));
+    if (added) throw new Error(`${added.what}, which an earlier operation of this migration adds, uses ${table}.${column}; this operation replaces that column with a new one and drops it at contract, with everything on it: add it in a later migration`);
     const earlier = this.replacedColumns.get(table) ?? [];
-    this.replacedColumns.set(table, [...earlier, column]);
-    return earlier;
+    this.replacedColumns.set(table, [...earlier, { column, keepsName }]);
+    return earlier.map((replaced) => replaced.column);
+  }
+
+  /**
+   * Record that an operation of this migration adds an index or constraint (`what`) on the columns of
+   * `table` for which `uses` is true. Throws when an earlier operation replaces one of them and the
+   * index or constraint would land on the old column, which contract drops — unless it is only added
+   * at contract (`atContract`), after the earlier operation's swap, so on the new column, which has the
+   * old one's name after a type change.
+   */
+  noteDependentAdded(table: string, what: string, uses: (column: string) => boolean, options: { atContract?: boolean } = {}): void {
+    const replaced = (this.replacedColumns.get(table) ?? []).find(({ column, keepsName }) => uses(column) && !(options.atContract && keepsName));
+    if (replaced !== undefined) throw new Error(`${what} uses ${table}.${replaced.column}, which an earlier operation of this migration replaces with a new column and drops at contract, with everything on it: add it in a later migration`);
+    this.addedDependents.push({ table, what, uses });
   }
 
   /** Record that expand adds a column (or creates the table, with `columns` of its own). */

@@ -202,6 +202,11 @@ CREATE INDEX pair_ab ON pair (a, b);`;
       await expectRefused(h, change('ident', 'n'), /column ident\.n is an identity column, whose sequence cannot move to a new column/);
       await expectRefused(h, change('counters', 'n'), /used by sequence counters_n_seq; .*ALTER SEQUENCE … OWNED BY NONE/);
       await expectRefused(h, [change('pair', 'a'), { renameColumn: { table: 'pair', from: 'b', to: 'c' } }], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
+      // An index or constraint the same migration adds on the column is not in the catalog to be carried: refused either way round.
+      await expectRefused(h, [{ createIndex: { table: 'pair', name: 'pair_b', columns: ['b'] } }, change('pair', 'b')], /index pair_b, which an earlier operation of this migration adds, uses pair\.b; this operation replaces that column/);
+      await expectRefused(h, [{ addCheck: { table: 'pair', name: 'pair_b_pos', expression: 'b > 0' } }, change('pair', 'b')], /CHECK pair_b_pos, which an earlier operation of this migration adds, uses pair\.b/);
+      await expectRefused(h, [change('pair', 'b'), { createIndex: { table: 'pair', name: 'pair_b', columns: ['b'] } }], /index pair_b uses pair\.b, which an earlier operation of this migration replaces with a new column/);
+      await expectRefused(h, [{ renameColumn: { table: 'pair', from: 'b', to: 'c' } }, { addCheck: { table: 'pair', name: 'pair_b_pos', expression: 'b > 0' } }], /CHECK pair_b_pos uses pair\.b, which an earlier operation of this migration replaces/);
     });
   });
 });
@@ -223,6 +228,7 @@ CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_
       await expectRefused(h, change('derived', 'x'), /column derived\.x is used by generated column y/);
       await expectRefused(h, change('audited', 'x'), /column audited\.x is used by trigger audited_x/);
       await expectRefused(h, [change('pair', 'a'), change('pair', 'b')], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
+      await expectRefused(h, [change('pair', 'a'), { addUnique: { table: 'pair', name: 'pair_a_key', columns: ['a'] } }], /unique key pair_a_key uses pair\.a, which an earlier operation of this migration replaces/);
     });
   });
 });

@@ -7,6 +7,6 @@ export { constraintSteps, dropReplacedColumn, type CarriedDependents, type Repla
 
 /** The column's indexes, keys and constraints, as statements for the new column; throws for what cannot be carried. */
 export function carryDependents(context: OperationContext, replacement: Replacement): Promise<CarriedDependents> {
-  const earlier = context.inspect.noteColumnReplaced(replacement.table, replacement.column);
+  const earlier = context.inspect.noteColumnReplaced(replacement.table, replacement.column, replacement.finalName === replacement.column);
   return context.dialect === 'postgres' ? postgresDependents(context, replacement, earlier) : mysqlDependents(context, replacement, earlier);
 }

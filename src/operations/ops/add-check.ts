@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
+import { expressionsMention } from '../shims/index.js';
 import { mysqlCheckTriggers } from '../shims/mysql-check.js';
 import { emptyPhases, type Operation } from '../types.js';
 
@@ -32,6 +33,9 @@ export const addCheck: Operation<z.infer<typeof args>> = {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
   },
   async compile(a, context) {
+    // Added at contract: after an earlier type change's swap it lands on the new column, but a later
+    // one would drop it with the old column.
+    context.inspect.noteDependentAdded(a.table, `CHECK ${a.name}`, (column) => expressionsMention([a.expression], column), { atContract: true });
     const t = context.quote(a.table);
     const name = context.quote(a.name);
     const violators = { sql: `SELECT 1 FROM ${t} WHERE NOT (${a.expression}) LIMIT 1`, assertEmpty: `rows of ${a.table} break the check ${a.name} (${a.expression}); fix them, then rerun backfill` };

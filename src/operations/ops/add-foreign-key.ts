@@ -31,6 +31,8 @@ export const addForeignKey: Operation<z.infer<typeof args>> = {
     for (const column of a.references.columns) if (!(await context.inspect.column(a.references.table, column))) throw new Error(`column ${a.references.table}.${column} does not exist`);
   },
   async compile(a, context) {
+    context.inspect.noteDependentAdded(a.table, `foreign key ${a.name}`, (column) => a.columns.includes(column));
+    context.inspect.noteDependentAdded(a.references.table, `foreign key ${a.name}`, (column) => a.references.columns.includes(column));
     const q = context.quote;
     const t = q(a.table);
     const name = q(a.name);

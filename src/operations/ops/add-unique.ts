@@ -19,6 +19,7 @@ export const addUnique: Operation<z.infer<typeof args>> = {
   },
   async compile(a, context) {
     await context.inspect.noteIndex(a.table, a.columns);
+    context.inspect.noteDependentAdded(a.table, `unique key ${a.name}`, (column) => a.columns.includes(column));
     const build = createIndex(context, { table: a.table, name: a.name, columns: a.columns, unique: true });
     const contract = context.dialect === 'postgres' ? [`ALTER TABLE ${context.quote(a.table)} ADD CONSTRAINT ${context.quote(a.name)} UNIQUE USING INDEX ${context.quote(a.name)}`] : [];
     return { ...emptyPhases(), expand: [build], contract, rollback: [dropIndex(context, a.table, a.name)] };

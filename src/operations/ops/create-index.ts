@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { createIndex as createIndexSql, dropIndex } from '../safe-sql.js';
+import { expressionsMention } from '../shims/index.js';
 import { emptyPhases, type Operation } from '../types.js';
 
 const args = z
@@ -25,6 +26,7 @@ export const createIndex: Operation<z.infer<typeof args>> = {
   },
   async compile(a, context) {
     if (!a.where) await context.inspect.noteIndex(a.table, a.columns);
+    context.inspect.noteDependentAdded(a.table, `index ${a.name}`, (column) => a.columns.includes(column) || (a.where !== undefined && expressionsMention([a.where], column)));
     return { ...emptyPhases(), expand: [createIndexSql(context, a)], rollback: [dropIndex(context, a.table, a.name)] };
   },
 };
