@@ -11,7 +11,8 @@ const MAX_WAIT_MS = 30_000;
  * second (a 50 MB table: the checkpoint age went from 24.5 to 77.5 MB of its 80.8 MB maximum in
  * 0.3 s). After a throttled backfill the log sits near `redoThrottlePercent`, so a rebuild run then
  * reaches the maximum, where every write on the server, the app's too, waits for page flushing.
- * Bounded: after 30 s the step runs anyway. `redoThrottlePercent: 100` turns it off with the throttle.
+ * Bounded: after 30 s the step runs anyway. A small table does not wait (`redoRoomLevel`).
+ * `redoThrottlePercent: 100` turns it off with the throttle.
  */
 export async function waitForRedoRoom(session: Session, sql: string, onNotice: (message: string) => void): Promise<void> {
   const percent = session.config.backfill.redoThrottlePercent;
@@ -24,7 +25,8 @@ export async function waitForRedoRoom(session: Session, sql: string, onNotice: (
   let announced = false;
   for (;;) {
     const checkpoint = await checkpointAge(session);
-    if (!checkpoint || checkpoint.age <= redoRoomLevel(checkpoint.max, bytes, percent) || Date.now() - started >= MAX_WAIT_MS) return;
+    const startLevel = checkpoint ? redoRoomLevel(checkpoint.max, bytes, percent) : null;
+    if (!checkpoint || startLevel === null || checkpoint.age <= startLevel || Date.now() - started >= MAX_WAIT_MS) return;
     if (!announced) {
       announced = true;
       onNotice(`waiting up to ${MAX_WAIT_MS / 1000} s for the InnoDB redo log to have room before rewriting ${table.name} (~${Math.round(bytes / 1024 ** 2)} MB; the log is at ${Math.round((checkpoint.age / checkpoint.max) * 100)} % of its maximum), so app writes never wait for page flushing; backfill.redoThrottlePercent sets the level`);
@@ -35,10 +37,13 @@ export async function waitForRedoRoom(session: Session, sql: string, onNotice: (
 
 /**
  * The checkpoint age (bytes) a rewrite of `tableBytes` may start from: its redo must fit under the
- * throttle's level; for a table too large for that, a seventh of the level, the most room there will be.
+ * throttle's level; for a table too large for that, a seventh of the level, the most room there will
+ * be. Null for a table under 1/32 of the level: its redo cannot move the log much, and whoever
+ * filled the log, waiting for a small table would only delay the deploy (up to 30 s per statement).
  */
-export function redoRoomLevel(maxAge: number, tableBytes: number, percent: number): number {
+export function redoRoomLevel(maxAge: number, tableBytes: number, percent: number): number | null {
   const level = (maxAge * percent) / 100;
+  if (tableBytes * 32 <= level) return null;
   return Math.max(level - tableBytes, level / 7);
 }
 

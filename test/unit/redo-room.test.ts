@@ -23,4 +23,14 @@ describe('redo room before a MariaDB table rewrite', () => {
     expect(redoRoomLevel(max, 16 * 1024 ** 2, 70)).toBe(40 * 1024 ** 2);
     expect(redoRoomLevel(max, 50 * 1024 ** 2, 70)).toBe(8 * 1024 ** 2);
   });
+
+  it('does not hold back a rewrite of a table under 1/32 of the level, whose redo cannot move the log much', () => {
+    const max = 80 * 1024 ** 2;
+    // 56 MB / 32 = 1.75 MB.
+    expect(redoRoomLevel(max, 1.75 * 1024 ** 2, 70)).toBeNull();
+    expect(redoRoomLevel(max, 64 * 1024, 70)).toBeNull();
+    expect(redoRoomLevel(max, 1.8 * 1024 ** 2, 70)).toBeCloseTo(56 * 1024 ** 2 - 1.8 * 1024 ** 2);
+    // At a 1 % level (0.8 MB) even a 30 KB table counts.
+    expect(redoRoomLevel(max, 30 * 1024, 1)).not.toBeNull();
+  });
 });
