@@ -11,6 +11,16 @@ export function addColumn(context: OperationContext, table: string, definition: 
   return context.dialect === 'mysql' ? `${sql}, ALGORITHM=INSTANT` : sql;
 }
 
+/**
+ * The definition of a column that will replace `column` (a type change's twin, a rename's new name),
+ * placed right after it on MariaDB, which adds a column anywhere instantly (10.4+): once contract
+ * drops the old column, the new one stands where the old one stood. MySQL 8 before 8.0.29 adds
+ * instantly only at the end, and PostgreSQL always appends.
+ */
+export function besideColumn(context: OperationContext, definition: string, column: string): string {
+  return context.mariadb ? `${definition} AFTER ${context.quote(column)}` : definition;
+}
+
 export function dropColumn(context: OperationContext, table: string, column: string): string {
   const sql = `ALTER TABLE ${context.quote(table)} DROP COLUMN ${context.quote(column)}`;
   return context.dialect === 'mysql' ? `${sql}, ${context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE'}` : sql;

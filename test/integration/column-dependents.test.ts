@@ -78,11 +78,13 @@ async function scenario(ctx: TestContext, kind: TestDbKind, spec: OperationHarne
 /** Index and constraint definitions of `t`, and of `ref` written as if it were `t`. */
 async function definitions(h: OperationHarness): Promise<{ t: string[]; ref: string[] }> {
   if (h.dialect === 'mysql') {
-    const keys = async (table: string) => {
+    // The whole table as MariaDB prints it: columns in order (the new column stands where the old one
+    // stood), types, defaults and keys.
+    const definition = async (table: string) => {
       const [row] = await h.newClient.raw<Record<string, string>>(`SHOW CREATE TABLE ${table}`);
-      return row!['Create Table']!.split('\n').filter((line) => /^\s*(UNIQUE )?KEY /.test(line)).map((line) => line.trim().replace(/,$/, ''));
+      return row!['Create Table']!.split('\n').map((line) => line.trim().replace(/,$/, ''));
     };
-    return { t: (await keys('t')).sort(), ref: (await keys('ref')).map((line) => line.replace(/`ref_/g, '`t_')).sort() };
+    return { t: await definition('t'), ref: (await definition('ref')).map((line) => line.replace(/`ref_/g, '`t_').replace(/`ref`/g, '`t`')) };
   }
   const snapshot = await h.schemaSnapshot();
   const lines = [...snapshot.indexes, ...snapshot.constraints];
@@ -102,8 +104,8 @@ describe.each(ALL_KINDS)('a replaced column\'s indexes and constraints are kept 
   it('copies every index, unique key, foreign key, CHECK and comment to the twin, and contract leaves the definitions a plain ALTER … TYPE gives', async (ctx) => {
     await scenario(ctx, kind, { setup: SETUP, operations: CHANGE }, async (h) => {
       const before = await definitions(h);
-      expect(before.t.length).toBeGreaterThanOrEqual(h.dialect === 'mysql' ? 4 : 7);
-      expect(before.t).toEqual(before.ref);
+      expect(before.t.length).toBeGreaterThanOrEqual(7);
+      if (h.dialect === 'postgres') expect(before.t).toEqual(before.ref);
       const tableId = h.dialect === 'mysql' ? await innodbTableId(h.newClient, 't') : null;
 
       await h.expand();
@@ -138,7 +140,7 @@ describe.each(ALL_KINDS)('a replaced column\'s indexes and constraints are kept 
       await h.backfill();
       await h.contract();
       const after = await definitions(h);
-      expect(after.t.length).toBeGreaterThanOrEqual(h.dialect === 'mysql' ? 4 : 7);
+      expect(after.t.length).toBeGreaterThanOrEqual(7);
       expect(after.t).toEqual(after.ref);
       await expect(h.newClient.insert('t', { id: 101, account: 7, v: 7 })).rejects.toThrow(/t_uq/);
       if (h.dialect === 'postgres') expect(await comment(h, 'account')).toBe("the owner's account");

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
-import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { carryDependents, constraintSteps, dropReplacedColumn, type CarriedDependents } from '../column-dependents/index.js';
 import { postgresGeneratedName } from '../column-dependents/postgres.js';
@@ -81,7 +81,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const swap: Swap = { table: a.table, column: a.column, oldType: current.type, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant, carried };
   const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
   return {
-    expand: [addColumn(context, a.table, twinDefinition), ...shim.install],
+    expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column)), ...shim.install],
     // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
     // The copies of the column's indexes are built once the twin is filled, before the new app reads it.
     backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${instant ? `${q(twinName)} <=> ${instant.twinDefault}` : `${q(twinName)} IS NULL`}`, ...carried.buildIndexes],

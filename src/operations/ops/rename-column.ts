@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { carryDependents, constraintSteps, dropReplacedColumn } from '../column-dependents/index.js';
-import { addColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
@@ -42,7 +42,7 @@ export const renameColumn: Operation<Args> = {
     });
     const finalFacts = { ...twin, default: from.default };
     return {
-      expand: [addColumn(context, a.table, `${q(a.to)} ${from.type}${context.dialect === 'mysql' ? ' NULL' : ''}`), ...shim.install],
+      expand: [addColumn(context, a.table, besideColumn(context, `${q(a.to)} ${from.type}${context.dialect === 'mysql' ? ' NULL' : ''}`, a.from)), ...shim.install],
       backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildIndexes],
       // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
