@@ -16,8 +16,8 @@ interface KeyPart {
  * on the column gets a copy on the twin at the end of the backfill (one online ALTER, no table
  * rebuild); the ALTER that drops the old column drops the originals and gives the copies their
  * names. Refused: foreign keys on the column either way (MySQL refuses to drop a column a key uses,
- * and for a type change wants the same type on both sides), FULLTEXT, SPATIAL and functional indexes, CHECK
- * constraints, generated columns and triggers that name the column.
+ * and for a type change wants the same type on both sides), FULLTEXT, SPATIAL and functional
+ * indexes, CHECK constraints, generated columns and triggers that name the column.
  */
 export async function mysqlDependents(context: OperationContext, replacement: Replacement, earlier: string[]): Promise<CarriedDependents> {
   const { table, column, by: twin } = replacement;
@@ -39,8 +39,14 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
     throw new Error(`column ${where} is in foreign key ${list}; MySQL will not drop a column that a foreign key uses, and tandem does not move keys to the new column there: drop the key in an earlier migration and add it again after this one's contract (for a type change, with both columns of the new type: MySQL wants the same type on both sides)`);
   }
 
+  // MariaDB names a CHECK per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL 8 per schema, and
+  // gives the table only in TABLE_CONSTRAINTS.
   const checks = await inspect.catalogRows<{ name: string; clause: string }>(
-    `SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY CONSTRAINT_NAME`,
+    context.mariadb
+      ? `SELECT CONSTRAINT_NAME AS name, CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY CONSTRAINT_NAME`
+      : `SELECT cc.CONSTRAINT_NAME AS name, cc.CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS cc
+           JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME
+          WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.TABLE_NAME = ? AND tc.CONSTRAINT_TYPE = 'CHECK' ORDER BY 1`,
     [table],
   );
   const generated = await inspect.catalogRows<{ name: string; clause: string }>(
