@@ -88,7 +88,8 @@ export interface ViewRecord {
   columns: Array<[name: string, attnum: number]>;
 }
 
-const COMMENT_PREFIX = 'tandem version view ';
+/** How a version schema's view is marked as tandem's (its comment's start). */
+export const COMMENT_PREFIX = 'tandem version view ';
 
 export function viewComment(view: ViewSpec): string {
   const record: ViewRecord = { table: view.table, columns: view.columns.map((c) => [c.name, c.attnum]) };

@@ -1,3 +1,4 @@
+import { expressionsMention } from '../shims/index.js';
 import type { OperationContext } from '../types.js';
 import { nothingToCarry, refuseSharedWithEarlier, type CarriedDependents, type Replacement } from './carried.js';
 
@@ -58,9 +59,9 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
     [table],
   );
   const users = [
-    ...checks.filter((check) => mentions(check.clause, column) || check.name === column).map((check) => `CHECK constraint ${check.name}`),
-    ...generated.filter((g) => mentions(g.clause, column)).map((g) => `generated column ${g.name}`),
-    ...triggers.filter((trigger) => mentions(trigger.clause, column)).map((trigger) => `trigger ${trigger.name}`),
+    ...checks.filter((check) => expressionsMention([check.clause], column) || check.name === column).map((check) => `CHECK constraint ${check.name}`),
+    ...generated.filter((g) => expressionsMention([g.clause], column)).map((g) => `generated column ${g.name}`),
+    ...triggers.filter((trigger) => expressionsMention([trigger.clause], column)).map((trigger) => `trigger ${trigger.name}`),
   ];
   if (users.length > 0) {
     throw new Error(`column ${where} is used by ${users.join(', ')}; contract drops the old column, which would break ${users.length === 1 ? 'it' : 'them'}: drop ${users.length === 1 ? 'it' : 'them'} in an earlier migration and create ${users.length === 1 ? 'it' : 'them'} again after this one's contract`);
@@ -96,10 +97,4 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
     if (context.mariadb) carried.rollback.push(`ALTER TABLE ${q(table)} ${copies.map((copy) => `DROP INDEX IF EXISTS ${q(copy)}`).join(', ')}, ALGORITHM=NOCOPY`);
   }
   return carried;
-}
-
-/** Whether an expression as the server prints it names the column (backquoted, or bare as a word). */
-function mentions(clause: string, column: string): boolean {
-  if (clause.includes(`\`${column.replace(/`/g, '``')}\``)) return true;
-  return /^\w+$/.test(column) && new RegExp(`(^|[^\\w\`])${column}($|[^\\w\`])`, 'i').test(clause.replace(/'(?:[^'\\]|\\.|'')*'/g, "''"));
 }

@@ -1,11 +1,12 @@
 import { stringLiteral } from '../../db/raw-sql.js';
 import { tokenizeStatement } from '../../lint/parse/tokens.js';
+import { COMMENT_PREFIX } from '../../version-schemas/plan-views.js';
 import type { OperationContext } from '../types.js';
 import { nothingToCarry, refuseSharedWithEarlier, type CarriedDependents, type Replacement } from './carried.js';
 import { renameColumnRefs } from './rename-column-refs.js';
 
 /** tandem's version-schema views read every column; they are rebuilt around contract, not carried. */
-const TANDEM_VIEW_COMMENT = 'tandem version view %';
+const TANDEM_VIEW_COMMENT = `${COMMENT_PREFIX}%`;
 
 interface IndexRow {
   name: string;
