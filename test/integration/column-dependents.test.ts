@@ -174,6 +174,26 @@ describe.each(ALL_KINDS)('a replaced column\'s indexes and constraints are kept 
   });
 });
 
+describe.each(ALL_KINDS)('dropColumn drops the indexes that contain the column (%s)', (kind) => {
+  it('on both databases: MariaDB would refuse the DROP COLUMN (error 1072) and MySQL 8 would keep UNIQUE (b) of UNIQUE (a, b)', async (ctx) => {
+    const setup = `CREATE TABLE d (id int PRIMARY KEY, a int, b int, c int);
+CREATE INDEX d_a ON d (a);
+CREATE INDEX d_ab ON d (a, b);
+CREATE UNIQUE INDEX d_ba ON d (b, a);
+CREATE INDEX d_bc ON d (b, c);
+INSERT INTO d VALUES (1, 1, 1, 1), (2, 2, 1, 2);`;
+    await scenario(ctx, kind, { setup, operations: [{ dropColumn: { table: 'd', column: 'a' } }] }, async (h) => {
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      const indexes = (await h.schemaSnapshot()).indexes.map((line) => (h.dialect === 'mysql' ? line.split(' ')[1]! : line.split(' ')[0]!)).filter((name) => !/pkey|PRIMARY/.test(name));
+      expect(indexes).toEqual(['d_bc']);
+      // b alone was never unique: rows with the same b go in.
+      await h.newClient.insert('d', { id: 3, b: 1, c: 3 });
+    });
+  });
+});
+
 /** Each refusal: expand fails naming the object and the fix, and the schema is as it was. */
 async function expectRefused(h: OperationHarness, operation: unknown, message: RegExp): Promise<void> {
   const operations = Array.isArray(operation) ? operation : [operation];
@@ -231,6 +251,7 @@ CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_
       await expectRefused(h, change('audited', 'x'), /column audited\.x is used by trigger audited_x/);
       await expectRefused(h, [change('pair', 'a'), change('pair', 'b')], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
       await expectRefused(h, [change('pair', 'a'), { addUnique: { table: 'pair', name: 'pair_a_key', columns: ['a'] } }], /unique key pair_a_key uses pair\.a, which an earlier operation of this migration replaces/);
+      await expectRefused(h, { dropColumn: { table: 'child', column: 'code' } }, /column child\.code is in foreign key child_code_fk \(child\.code → parent\.code\); MySQL will not drop a column that a foreign key uses: drop the key in an earlier migration/);
     });
   });
 });

@@ -19,7 +19,7 @@ export interface CarriedDependents {
   afterSwap: string[];
   /** MySQL: clauses for the ALTER that drops the old column (drop the originals, rename the copies). */
   dropColumnClauses: string[];
-  /** Rollback, before the twin is dropped (MySQL would otherwise trim a composite copy to its other columns). */
+  /** Rollback, before the twin is dropped (MariaDB refuses to drop a column a composite copy contains; MySQL 8 would trim the copy). */
   rollback: string[];
   /**
    * PostgreSQL servers that keep NOT NULL as a named constraint (PGlite, PostgreSQL 18): the name the
@@ -63,7 +63,7 @@ export function constraintSteps(setNotNull: string[], carried: CarriedDependents
 /**
  * Dropping the replaced column. MySQL with indexes on it: the same ALTER drops them and gives their
  * copies their names (NOCOPY: no rebuild; dropping an index is not instant in MariaDB), since
- * dropping the column alone would trim a composite index to its other columns.
+ * dropping the column alone fails on a composite index (MariaDB) or trims it to its other columns (MySQL 8).
  */
 export function dropReplacedColumn(context: OperationContext, table: string, column: string, carried: CarriedDependents): string {
   if (carried.dropColumnClauses.length === 0) return dropColumn(context, table, column);

@@ -12,11 +12,11 @@ interface KeyPart {
 }
 
 /**
- * MySQL/MariaDB. Dropping a column removes it from every index it is in, so a composite index on
- * (a, b) would quietly become one on (b), and a UNIQUE one would change what it enforces. Each index
- * on the column gets a copy on the twin at the end of the backfill (one online ALTER, no table
- * rebuild); the ALTER that drops the old column drops the originals and gives the copies their
- * names. Refused: foreign keys on the column either way (MySQL refuses to drop a column a key uses,
+ * MySQL/MariaDB. Dropping a column that a composite index contains fails on MariaDB (error 1072) and
+ * on MySQL 8 removes it from the index, so (a, b) quietly becomes (b), and a UNIQUE one changes what
+ * it enforces. Each index on the column gets a copy on the twin at the end of the backfill (one
+ * online ALTER, no table rebuild); the ALTER that drops the old column drops the originals and gives
+ * the copies their names. Refused: foreign keys on the column either way (MySQL refuses to drop a column a key uses,
  * and for a type change wants the same type on both sides), FULLTEXT, SPATIAL and functional
  * indexes, CHECK constraints, generated columns and triggers that name the column.
  */
@@ -27,17 +27,9 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
   const carried = nothingToCarry();
   const where = `${table}.${column}`;
 
-  const keys = await inspect.catalogRows<{ name: string; table: string; column: string; referenced: string }>(
-    `SELECT CONSTRAINT_NAME AS name, TABLE_NAME AS \`table\`, COLUMN_NAME AS \`column\`, CONCAT(REFERENCED_TABLE_NAME, '.', REFERENCED_COLUMN_NAME) AS referenced
-       FROM information_schema.KEY_COLUMN_USAGE
-      WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL
-        AND ((TABLE_NAME = ? AND COLUMN_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND REFERENCED_COLUMN_NAME = ?))
-      ORDER BY TABLE_NAME, CONSTRAINT_NAME`,
-    [table, column, table, column],
-  );
+  const keys = await foreignKeysOn(context, table, column);
   if (keys.length > 0) {
-    const list = keys.map((key) => `${key.name} (${key.table}.${key.column} → ${key.referenced})`).join(', ');
-    throw new Error(`column ${where} is in foreign key ${list}; MySQL will not drop a column that a foreign key uses, and tandem does not move keys to the new column there: drop the key in an earlier migration and add it again after this one's contract (for a type change, with both columns of the new type: MySQL wants the same type on both sides)`);
+    throw new Error(`column ${where} is in foreign key ${keys}; MySQL will not drop a column that a foreign key uses, and tandem does not move keys to the new column there: drop the key in an earlier migration and add it again after this one's contract (for a type change, with both columns of the new type: MySQL wants the same type on both sides)`);
   }
 
   // MariaDB names a CHECK per table (CHECK_CONSTRAINTS has TABLE_NAME); MySQL 8 per schema, and
@@ -97,4 +89,35 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
     if (context.mariadb) carried.rollback.push(`ALTER TABLE ${q(table)} ${copies.map((copy) => `DROP INDEX IF EXISTS ${q(copy)}`).join(', ')}, ALGORITHM=NOCOPY`);
   }
   return carried;
+}
+
+/** The foreign keys on the column, either way, as `name (table.column → table.column)`, or ''. */
+async function foreignKeysOn(context: OperationContext, table: string, column: string): Promise<string> {
+  const keys = await context.inspect.catalogRows<{ name: string; table: string; column: string; referenced: string }>(
+    `SELECT CONSTRAINT_NAME AS name, TABLE_NAME AS \`table\`, COLUMN_NAME AS \`column\`, CONCAT(REFERENCED_TABLE_NAME, '.', REFERENCED_COLUMN_NAME) AS referenced
+       FROM information_schema.KEY_COLUMN_USAGE
+      WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL
+        AND ((TABLE_NAME = ? AND COLUMN_NAME = ?) OR (REFERENCED_TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME = ? AND REFERENCED_COLUMN_NAME = ?))
+      ORDER BY TABLE_NAME, CONSTRAINT_NAME`,
+    [table, column, table, column],
+  );
+  return keys.map((key) => `${key.name} (${key.table}.${key.column} → ${key.referenced})`).join(', ');
+}
+
+/**
+ * dropColumn on MySQL/MariaDB: the clauses that go with `DROP COLUMN`. PostgreSQL drops every index
+ * that contains a dropped column; MariaDB refuses to drop a column that a composite index contains
+ * (error 1072) and MySQL 8 keeps the index without it (UNIQUE (a, b) becomes UNIQUE (b)). So the same
+ * ALTER drops those indexes, as PostgreSQL would. A foreign key either way is refused: MySQL will
+ * not drop a column a key uses, and contract would stop half-way.
+ */
+export async function mysqlDroppedColumnClauses(context: OperationContext, table: string, column: string): Promise<string[]> {
+  const keys = await foreignKeysOn(context, table, column);
+  if (keys) throw new Error(`column ${table}.${column} is in foreign key ${keys}; MySQL will not drop a column that a foreign key uses: drop the key in an earlier migration`);
+  const composite = await context.inspect.catalogRows<{ name: string }>(
+    `SELECT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
+      GROUP BY INDEX_NAME HAVING SUM(COLUMN_NAME = ?) > 0 AND COUNT(*) > 1 ORDER BY INDEX_NAME`,
+    [table, column],
+  );
+  return composite.map((index) => `DROP INDEX ${context.quote(index.name)}`);
 }

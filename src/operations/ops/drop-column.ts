@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { dropColumn as dropColumnSql, dropNotNull, setNotNull } from '../safe-sql.js';
+import { nothingToCarry, dropReplacedColumn } from '../column-dependents/carried.js';
+import { mysqlDroppedColumnClauses } from '../column-dependents/mysql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation } from '../types.js';
 
@@ -15,7 +17,8 @@ const args = z
 /**
  * The old app reads the column until it is retired, so it is dropped in contract. Meanwhile the
  * new app writes rows without it: with `down` a shim fills it for the old app; without, a NOT NULL
- * column without a default gives up its NOT NULL in expand (restored by rollback).
+ * column without a default gives up its NOT NULL in expand (restored by rollback). The indexes that
+ * contain the column go with it on both databases (src/operations/column-dependents/mysql.ts).
  */
 export const dropColumn: Operation<z.infer<typeof args>> = {
   name: 'dropColumn',
@@ -28,7 +31,9 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
   },
   async compile(a, context) {
     const facts = (await context.inspect.column(a.table, a.column))!;
-    const phases = { ...emptyPhases(), contract: [dropColumnSql(context, a.table, a.column)], views: [{ kind: 'hideColumn' as const, table: a.table, column: a.column }] };
+    const withIndexes = context.dialect === 'mysql' ? await mysqlDroppedColumnClauses(context, a.table, a.column) : [];
+    const drop = withIndexes.length > 0 ? dropReplacedColumn(context, a.table, a.column, { ...nothingToCarry(), dropColumnClauses: withIndexes }) : dropColumnSql(context, a.table, a.column);
+    const phases = { ...emptyPhases(), contract: [drop], views: [{ kind: 'hideColumn' as const, table: a.table, column: a.column }] };
     if (a.down !== undefined) {
       const shim = buildShim(context.dialect, {
         table: a.table,
