@@ -21,9 +21,16 @@ export function besideColumn(context: OperationContext, definition: string, colu
   return context.mariadb ? `${definition} AFTER ${context.quote(column)}` : definition;
 }
 
-export function dropColumn(context: OperationContext, table: string, column: string): string {
-  const sql = `ALTER TABLE ${context.quote(table)} DROP COLUMN ${context.quote(column)}`;
-  return context.dialect === 'mysql' ? `${sql}, ${context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE'}` : sql;
+/**
+ * `with`: MySQL clauses for the same ALTER, such as dropping the indexes that contain the column,
+ * which MariaDB would otherwise refuse to drop it from (error 1072) and MySQL 8 would keep without
+ * it. Dropping an index is not instant in MariaDB: NOCOPY, still no rebuild.
+ */
+export function dropColumn(context: OperationContext, table: string, column: string, withClauses: string[] = []): string {
+  const sql = `ALTER TABLE ${context.quote(table)} ${[...withClauses, `DROP COLUMN ${context.quote(column)}`].join(', ')}`;
+  if (context.dialect !== 'mysql') return sql;
+  const algorithm = !context.mariadb ? 'ALGORITHM=INPLACE, LOCK=NONE' : withClauses.length > 0 ? 'ALGORITHM=NOCOPY' : 'ALGORITHM=INSTANT';
+  return `${sql}, ${algorithm}`;
 }
 
 /**

@@ -81,8 +81,9 @@ export const mysqlAdapter: DialectAdapter = {
  * take whole seconds: a metadata-only DDL that meets a long transaction fails at once (error 1205,
  * retried with backoff) instead of queueing every app query behind it for a second or more. Only
  * for statements that hold the exclusive lock briefly (triggers, INSTANT changes, renames, defaults,
- * NOCOPY changes that add nothing, such as dropping an index): an INPLACE or COPY rebuild also upgrades its lock at the end, and failing there would throw the
- * whole rebuild away, so those keep the session's timeout.
+ * NOCOPY changes that add nothing, such as dropping an index): an INPLACE or COPY rebuild also
+ * upgrades its lock at the end, and failing there would throw the whole rebuild away, so those keep
+ * the session's timeout.
  */
 export function mariadbNowait(sql: string): string {
   const trimmed = sql.trimStart();

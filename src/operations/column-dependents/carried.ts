@@ -1,6 +1,3 @@
-import { dropColumn } from '../safe-sql.js';
-import type { OperationContext } from '../types.js';
-
 /**
  * What a type change or a rename must carry from a column to the new column that replaces it (the
  * twin, or the column under its new name). Contract drops the old column, and with it every index,
@@ -22,13 +19,13 @@ export interface CarriedDependents {
   /** Rollback, before the twin is dropped (MariaDB refuses to drop a column a composite copy contains; MySQL 8 would trim the copy). */
   rollback: string[];
   /**
-   * PostgreSQL servers that keep NOT NULL as a named constraint (PGlite, PostgreSQL 18): the name the
-   * column's should have after the swap; SET NOT NULL names the twin's after the twin.
+   * PostgreSQL servers that keep NOT NULL as a named constraint (PGlite, PostgreSQL 18): SET NOT NULL
+   * names the twin's after the twin, and this gives it the column's name after a type change's swap.
    */
-  notNullName: string | null;
+  renameNotNull: string | null;
 }
 
-export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], afterSwap: [], dropColumnClauses: [], rollback: [], notNullName: null });
+export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], afterSwap: [], dropColumnClauses: [], rollback: [], renameNotNull: null });
 
 /** The columns involved: the one contract drops, the one that replaces it, and its name at the end. */
 export interface Replacement {
@@ -58,15 +55,4 @@ export function refuseSharedWithEarlier(what: string, columns: string[], replace
 export function constraintSteps(setNotNull: string[], carried: CarriedDependents): string[] {
   const [addCheck, validateCheck, ...rest] = setNotNull;
   return [...(addCheck ? [addCheck] : []), ...carried.addConstraints, ...(validateCheck ? [validateCheck] : []), ...carried.validateConstraints, ...rest];
-}
-
-/**
- * Dropping the replaced column. MySQL with indexes on it: the same ALTER drops them and gives their
- * copies their names (NOCOPY: no rebuild; dropping an index is not instant in MariaDB), since
- * dropping the column alone fails on a composite index (MariaDB) or trims it to its other columns (MySQL 8).
- */
-export function dropReplacedColumn(context: OperationContext, table: string, column: string, carried: CarriedDependents): string {
-  if (carried.dropColumnClauses.length === 0) return dropColumn(context, table, column);
-  const algorithm = context.mariadb ? 'ALGORITHM=NOCOPY' : 'ALGORITHM=INPLACE, LOCK=NONE';
-  return `ALTER TABLE ${context.quote(table)} ${carried.dropColumnClauses.join(', ')}, DROP COLUMN ${context.quote(column)}, ${algorithm}`;
 }

@@ -3,7 +3,7 @@ import type { CarriedDependents, Replacement } from './carried.js';
 import { mysqlDependents } from './mysql.js';
 import { postgresDependents } from './postgres.js';
 
-export { constraintSteps, dropReplacedColumn, type CarriedDependents, type Replacement } from './carried.js';
+export { constraintSteps, type CarriedDependents, type Replacement } from './carried.js';
 
 /** The column's indexes, keys and constraints, as statements for the new column; throws for what cannot be carried. */
 export function carryDependents(context: OperationContext, replacement: Replacement): Promise<CarriedDependents> {

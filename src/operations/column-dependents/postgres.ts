@@ -41,8 +41,11 @@ export async function postgresDependents(context: OperationContext, replacement:
   const inspect = context.inspect;
   const regclass = inspect.regclass(table);
   const carried = nothingToCarry();
-  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null }>(
-    `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment
+  // Where the server keeps NOT NULL as a constraint (the ledger's own NOT NULL columns show it), its name.
+  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null; keeps_not_null: boolean; not_null_name: string | null }>(
+    `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment,
+            EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS keeps_not_null,
+            (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name
        FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
     [regclass, column],
   );
@@ -95,23 +98,12 @@ export async function postgresDependents(context: OperationContext, replacement:
     carried.afterSwap.push(`ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(copy)} TO ${q(constraint.name)}`);
   }
 
-  carried.notNullName = await notNullConstraintName(context, table, column, facts.attnum);
+  if (facts.keeps_not_null && finalName === column) {
+    const name = facts.not_null_name ?? postgresGeneratedName(table, column, 'not_null');
+    carried.renameNotNull = `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(postgresGeneratedName(table, twin, 'not_null'))} TO ${q(name)}`;
+  }
   if (facts.comment !== null) carried.afterSwap.push(`COMMENT ON COLUMN ${q(table)}.${q(finalName)} IS ${stringLiteral(facts.comment)}`);
   return carried;
-}
-
-/**
- * Where the server keeps NOT NULL as a constraint (the ledger's own NOT NULL columns show it), the
- * name the column's has, or the one PostgreSQL would give it.
- */
-async function notNullConstraintName(context: OperationContext, table: string, column: string, attnum: number): Promise<string | null> {
-  const [row] = await context.inspect.catalogRows<{ kept: boolean; name: string | null }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS kept,
-            (SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(?) AND contype = 'n' AND conkey = ARRAY[?::int2]) AS name`,
-    [context.inspect.regclass(table), attnum],
-  );
-  if (!row?.kept) return null;
-  return row.name ?? postgresGeneratedName(table, column, 'not_null');
 }
 
 /**

@@ -3,8 +3,7 @@ import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
 import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
-import { carryDependents, constraintSteps, dropReplacedColumn, type CarriedDependents } from '../column-dependents/index.js';
-import { postgresGeneratedName } from '../column-dependents/postgres.js';
+import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type OperationContext, type Operation, type PhaseSql } from '../types.js';
 
@@ -147,7 +146,7 @@ function postgresSwap(swap: Swap, context: OperationContext): string[] {
     ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
     dropColumn(context, swap.table, swap.column),
     `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
-    ...(!swap.nullable && carried.notNullName !== null ? [`ALTER TABLE ${q(swap.table)} RENAME CONSTRAINT ${q(postgresGeneratedName(swap.table, swap.twin.name, 'not_null'))} TO ${q(carried.notNullName)}`] : []),
+    ...(!swap.nullable && carried.renameNotNull !== null ? [carried.renameNotNull] : []),
     ...carried.afterSwap,
   ];
 }
@@ -177,7 +176,7 @@ function mysqlSwap(swap: Swap, context: OperationContext): string[] {
     `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ${algorithm}`,
     ...copy.remove,
     // After the swap the old column has the twin's name.
-    dropReplacedColumn(context, swap.table, swap.twin.name, swap.carried),
+    dropColumn(context, swap.table, swap.twin.name, swap.carried.dropColumnClauses),
   ];
 }
 

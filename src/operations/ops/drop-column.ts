@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { dropColumn as dropColumnSql, dropNotNull, setNotNull } from '../safe-sql.js';
-import { nothingToCarry, dropReplacedColumn } from '../column-dependents/carried.js';
 import { mysqlDroppedColumnClauses } from '../column-dependents/mysql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation } from '../types.js';
@@ -32,7 +31,7 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
   async compile(a, context) {
     const facts = (await context.inspect.column(a.table, a.column))!;
     const withIndexes = context.dialect === 'mysql' ? await mysqlDroppedColumnClauses(context, a.table, a.column) : [];
-    const drop = withIndexes.length > 0 ? dropReplacedColumn(context, a.table, a.column, { ...nothingToCarry(), dropColumnClauses: withIndexes }) : dropColumnSql(context, a.table, a.column);
+    const drop = dropColumnSql(context, a.table, a.column, withIndexes);
     const phases = { ...emptyPhases(), contract: [drop], views: [{ kind: 'hideColumn' as const, table: a.table, column: a.column }] };
     if (a.down !== undefined) {
       const shim = buildShim(context.dialect, {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
-import { carryDependents, constraintSteps, dropReplacedColumn } from '../column-dependents/index.js';
+import { carryDependents, constraintSteps } from '../column-dependents/index.js';
 import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
@@ -52,7 +52,7 @@ export const renameColumn: Operation<Args> = {
         ...constraintSteps(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn')), carried),
         ...(context.dialect === 'mysql' && !from.nullable && from.default === null ? [dropNotNull(context, a.table, from)] : []),
         ...shim.remove,
-        dropReplacedColumn(context, a.table, a.from, carried),
+        dropColumn(context, a.table, a.from, carried.dropColumnClauses),
         ...carried.afterSwap,
       ],
       rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, a.to)],
