@@ -15,6 +15,31 @@ import mysql from 'mysql2/promise';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
+
+// A mistyped flag must not start a 40-minute run.
+const FLAGS = { '--quick': false, '--live-only': false, '--write-results': false, '--rewrite-results': false, '--unnamed': false, '--no-version-schemas': false, '--variants': false, '--db': true, '--scenario': true, '--tool': true, '--rows': true, '--repeats': true, '--tandem-config': true };
+const USAGE = `usage: npm run bench [-- options]
+  --quick                 every scenario at 100,000 rows, one run each (RESULTS.md untouched)
+  --db postgres|mysql     one database (or mariadb)       --scenario a,b   some scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
+  --tool naive|tandem     one tool              --rows N         table size       --repeats N   runs per cell
+  --variants              also tandem with one setting changed (~14 min more)
+  --unnamed               PostgreSQL app without named prepared statements
+  --no-version-schemas    PostgreSQL new app reads the tables, not tandem's views
+  --tandem-config JSON    tandem config overrides, e.g. '{"backfill":{"targetBatchMs":40}}'
+  --live-only             skip the lint and verify benchmarks
+  --write-results         write RESULTS.md from a filtered run too
+  --rewrite-results       write RESULTS.md again from results/latest.json, run nothing`;
+if (argv.includes('--help') || argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+for (let i = 0; i < argv.length; i++) {
+  if (!(argv[i] in FLAGS)) {
+    console.error(`bench: unknown option ${argv[i]}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (FLAGS[argv[i]]) i++;
+}
 const quick = argv.includes('--quick');
 const filtered = ['--db', '--scenario', '--tool', '--rows', '--repeats'].some((f) => argv.includes(f));
 const latestFile = path.join(RESULTS_DIR, 'latest.json');
