@@ -20,7 +20,7 @@ const argv = process.argv.slice(2);
 const FLAGS = { '--quick': false, '--live-only': false, '--write-results': false, '--rewrite-results': false, '--unnamed': false, '--no-version-schemas': false, '--variants': false, '--db': true, '--scenario': true, '--tool': true, '--rows': true, '--repeats': true, '--tandem-config': true };
 const USAGE = `usage: npm run bench [-- options]
   --quick                 every scenario at 100,000 rows, one run each (RESULTS.md untouched)
-  --db postgres|mysql     one database (or mariadb)       --scenario a,b   some scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
+  --db postgres|mysql     one database (or mariadb)  --scenario a,b   some scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
   --tool naive|tandem     one tool              --rows N         table size       --repeats N   runs per cell
   --variants              also tandem with one setting changed (~14 min more)
   --unnamed               PostgreSQL app without named prepared statements
