@@ -141,6 +141,8 @@ export function table(scenarios) {
 export async function runLive(argv) {
   const options = parseOptions(argv);
   const started = new Date();
+  // Read when the run starts, next to the build it measures: src/ may be edited while it runs.
+  const commit = gitCommit();
   const loadavgStart = os.loadavg();
   const summaries = [];
   const kinds = options.dbs;
@@ -180,7 +182,7 @@ export async function runLive(argv) {
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg_start: loadavgStart };
   const latest = {
     date: started.toISOString(),
-    commit: gitCommit(),
+    commit,
     quick: options.quick,
     options: { rows: options.rows, repeats: options.repeats, variants: options.variants, rate: options.rate, connections: options.connections, pg_named_statements: options.named, tandem_config: options.tandemConfig ?? 'defaults' },
     machine,
