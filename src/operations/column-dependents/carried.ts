@@ -12,8 +12,12 @@ export interface CarriedDependents {
   addConstraints: string[];
   /** Contract, then: their scans, which let the app read and write. */
   validateConstraints: string[];
-  /** Contract, in the swap's step once the old column is gone: the copies take the originals' names. */
+  /** Contract, in the swap's step before the old column is dropped: let go of what would go with it (PostgreSQL: other tables' foreign keys on it, its sequence). */
+  beforeDrop: string[];
+  /** Contract, in the swap's step once the old column is gone: the copies take the originals' names, other tables' foreign keys come back unchecked. */
   afterSwap: string[];
+  /** Contract, last: the scans of the foreign keys that came back, each in a transaction of its own while the app reads and writes. */
+  validateAfterSwap: string[];
   /** MySQL: clauses for the ALTER that drops the old column (drop the originals, rename the copies). */
   dropColumnClauses: string[];
   /** Rollback, before the twin is dropped (MariaDB refuses to drop a column a composite copy contains; MySQL 8 would trim the copy). */
@@ -25,7 +29,7 @@ export interface CarriedDependents {
   renameNotNull: string | null;
 }
 
-export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], afterSwap: [], dropColumnClauses: [], rollback: [], renameNotNull: null });
+export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], beforeDrop: [], afterSwap: [], validateAfterSwap: [], dropColumnClauses: [], rollback: [], renameNotNull: null });
 
 /** The columns involved: the one contract drops, the one that replaces it, and its name at the end. */
 export interface Replacement {
@@ -35,6 +39,8 @@ export interface Replacement {
   by: string;
   /** The column's name after contract: `column` for a type change (the twin takes it), `by` for a rename. */
   finalName: string;
+  /** A type change's new type (its sequence may need to grow with it). */
+  type?: string;
 }
 
 /**

@@ -32,8 +32,11 @@ interface ConstraintRow {
  * end of the backfill, when the twin is filled and before the new app reads it; foreign keys and CHECKs are added to the twin NOT VALID at contract (the old
  * app is gone then, so a value only the new type allows cannot fail its writes) and validated while
  * the app reads and writes. DROP COLUMN takes the originals with it, and in the same transaction the
- * copies take their names. Refused: a foreign key of another table on the column, an exclusion
- * constraint, and any other object that depends on it (a view, a trigger, a sequence it owns, …).
+ * copies take their names; a primary key moves to the twin's copy of its index. Foreign keys that
+ * reference the column are dropped just before and come back NOT VALID after, then are validated;
+ * a sequence the column owns passes to the twin. Refused: an exclusion constraint, a foreign key that
+ * references a column being renamed, and any other object that depends on the column (a view, a
+ * trigger on it, …).
  */
 export async function postgresDependents(context: OperationContext, replacement: Replacement, earlier: string[]): Promise<CarriedDependents> {
   const { table, column, by: twin, finalName } = replacement;
@@ -42,20 +45,39 @@ export async function postgresDependents(context: OperationContext, replacement:
   const regclass = inspect.regclass(table);
   const carried = nothingToCarry();
   // Where the server keeps NOT NULL as a constraint (the ledger's own NOT NULL columns show it), its name.
-  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null; keeps_not_null: boolean; not_null_name: string | null }>(
+  // The sequence the column owns (serial, OWNED BY), and the integer type it must grow to with a wider column.
+  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null; keeps_not_null: boolean; not_null_name: string | null; sequence: string | null; sequence_type: string | null }>(
     `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment,
             EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS keeps_not_null,
-            (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name
-       FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
-    [regclass, column],
+            (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name,
+            seq.oid::regclass::text AS sequence,
+            (SELECT format_type(wider.oid, NULL) FROM pg_type wider
+              WHERE wider.oid = to_regtype(?) AND wider.oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = s.seqtypid)) AS sequence_type
+       FROM pg_attribute
+       LEFT JOIN pg_depend owned ON owned.classid = 'pg_class'::regclass AND owned.refclassid = 'pg_class'::regclass
+                                AND owned.refobjid = attrelid AND owned.refobjsubid = attnum AND owned.deptype = 'a'
+       LEFT JOIN pg_class seq ON seq.oid = owned.objid AND seq.relkind = 'S'
+       LEFT JOIN pg_sequence s ON s.seqrelid = seq.oid
+      WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped
+      ORDER BY seq.oid NULLS LAST LIMIT 1`,
+    [replacement.type ?? null, regclass, column],
   );
   if (!facts) return carried;
   const where = `${table}.${column}`;
   if (facts.identity) throw new Error(`column ${where} is an identity column, whose sequence cannot move to a new column: drop the identity in an earlier migration (ALTER TABLE … ALTER COLUMN … DROP IDENTITY) and add it again after this one's contract`);
   if (facts.generated) throw new Error(`column ${where} is a generated column, which a new column cannot take over: drop it and add it again as it should be`);
 
-  await refuseForeignKeysFromOtherTables(context, table, column, facts.attnum);
+  // Other tables' foreign keys (and the table's own, from another column) hang on the column's unique
+  // index, which DROP COLUMN takes with it: they let go just before, and come back on the new column.
+  const incoming = await incomingForeignKeys(context, replacement, facts.attnum);
+  carried.beforeDrop.push(...incoming.map((fk) => `ALTER TABLE ${fk.table} DROP CONSTRAINT ${q(fk.name)}`));
   await refuseOtherDependents(context, table, column, facts.attnum);
+  // A serial's sequence would be dropped with the column: the new column takes it over, wide enough for its type.
+  if (facts.sequence !== null) {
+    carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} OWNED BY ${q(table)}.${q(twin)}`);
+    if (facts.sequence_type !== null) carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} AS ${facts.sequence_type}`);
+  }
 
   const indexes = await inspect.catalogRows<IndexRow>(
     `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS definition,
@@ -77,9 +99,11 @@ export async function postgresDependents(context: OperationContext, replacement:
     refuseSharedWithEarlier(`index ${index.name}`, index.columns, replacement, earlier);
     const copy = context.objectName(`ix${n + 1}`);
     carried.buildIndexes.push(await indexCopy(context, index, column, twin, copy));
-    if (index.constraint_type === 'u') {
+    if (index.constraint_type === 'u' || index.constraint_type === 'p') {
+      // The twin is NOT NULL by then (contract's first steps), so PRIMARY KEY USING INDEX scans nothing.
       const timing = index.deferrable ? ` DEFERRABLE${index.deferred ? ' INITIALLY DEFERRED' : ''}` : '';
-      carried.afterSwap.push(`ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(index.constraint_name!)} UNIQUE USING INDEX ${q(copy)}${timing}`);
+      const kind = index.constraint_type === 'p' ? 'PRIMARY KEY' : 'UNIQUE';
+      carried.afterSwap.push(`ALTER TABLE ${q(table)} ADD CONSTRAINT ${q(index.constraint_name!)} ${kind} USING INDEX ${q(copy)}${timing}`);
     } else carried.afterSwap.push(`ALTER INDEX ${q(copy)} RENAME TO ${q(index.name)}`);
   }
 
@@ -103,6 +127,12 @@ export async function postgresDependents(context: OperationContext, replacement:
     carried.renameNotNull = `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(postgresGeneratedName(table, twin, 'not_null'))} TO ${q(name)}`;
   }
   if (facts.comment !== null) carried.afterSwap.push(`COMMENT ON COLUMN ${q(table)}.${q(finalName)} IS ${stringLiteral(facts.comment)}`);
+  // After the unique copies took their names: a foreign key needs its referenced unique index. It
+  // holds for new rows at once, and its scan of the existing ones comes after the swap commits.
+  for (const fk of incoming) {
+    carried.afterSwap.push(`ALTER TABLE ${fk.table} ADD CONSTRAINT ${q(fk.name)} ${fk.definition.replace(/\s+NOT VALID$/, '')} NOT VALID`);
+    if (fk.validated) carried.validateAfterSwap.push(`ALTER TABLE ${fk.table} VALIDATE CONSTRAINT ${q(fk.name)}`);
+  }
   return carried;
 }
 
@@ -132,15 +162,29 @@ function clipBytes(text: string, bytes: number): string {
   return result;
 }
 
-async function refuseForeignKeysFromOtherTables(context: OperationContext, table: string, column: string, attnum: number): Promise<void> {
-  const referencing = await context.inspect.catalogRows<{ name: string; table: string }>(
-    `SELECT conname AS name, conrelid::regclass::text AS "table" FROM pg_constraint
+interface IncomingForeignKey {
+  name: string;
+  /** The referencing table as SQL (regclass text: quoted, and qualified when off the search path). */
+  table: string;
+  definition: string;
+  validated: boolean;
+}
+
+/**
+ * Foreign keys that reference the column. A type change keeps the column's name, so each comes back
+ * as it was; PostgreSQL compares an int column with a bigint key, so the referencing columns may keep
+ * their type. A rename would change what they reference: refused.
+ */
+async function incomingForeignKeys(context: OperationContext, replacement: Replacement, attnum: number): Promise<IncomingForeignKey[]> {
+  const { table, column } = replacement;
+  const referencing = await context.inspect.catalogRows<IncomingForeignKey>(
+    `SELECT conname AS name, conrelid::regclass::text AS "table", pg_get_constraintdef(oid) AS definition, convalidated AS validated FROM pg_constraint
       WHERE confrelid = to_regclass(?) AND contype = 'f' AND ?::int2 = ANY (confkey) ORDER BY 2, 1`,
     [context.inspect.regclass(table), attnum],
   );
-  if (referencing.length === 0) return;
+  if (referencing.length === 0 || replacement.finalName === column) return referencing;
   const list = referencing.map((fk) => `${fk.name} of table ${fk.table}`).join(', ');
-  throw new Error(`column ${table}.${column} is referenced by foreign key ${list}; contract drops the old column, and the keys with it: drop them in an earlier migration and add them again after this one's contract (for a type change, with the referencing columns changed to the new type too)`);
+  throw new Error(`column ${table}.${column} is referenced by foreign key ${list}; contract drops the old column, and the keys with it: drop them in an earlier migration and add them again, referencing ${replacement.finalName}, after this one's contract`);
 }
 
 /** Anything else that names the column would break, or be dropped with it, at contract. */
@@ -154,15 +198,14 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
         AND d.classid <> 'pg_constraint'::regclass
         AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = d.objid))
         AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.oid = d.objid AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid))
+        AND NOT (d.classid = 'pg_class'::regclass AND d.deptype = 'a' AND EXISTS (SELECT 1 FROM pg_class seq WHERE seq.oid = d.objid AND seq.relkind = 'S'))
         AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
       ORDER BY 1`,
     [context.inspect.regclass(table), attnum, TANDEM_VIEW_COMMENT],
   );
   if (others.length === 0) return;
   const them = others.length === 1 ? 'it' : 'them';
-  // A sequence the column owns (serial) goes with the column; it need not be dropped, only let go.
-  const sequence = others.some((o) => o.what.startsWith('sequence ')) ? '; a sequence the column owns only needs ALTER SEQUENCE … OWNED BY NONE' : '';
-  throw new Error(`column ${table}.${column} is used by ${others.map((o) => o.what).join(', ')}; contract drops the old column, which would drop or break ${them}: drop ${them} in an earlier migration and create ${them} again after this one's contract${sequence}`);
+  throw new Error(`column ${table}.${column} is used by ${others.map((o) => o.what).join(', ')}; contract drops the old column, which would drop or break ${them}: drop ${them} in an earlier migration and create ${them} again after this one's contract`);
 }
 
 /** `CREATE INDEX CONCURRENTLY` of the index with the twin in the column's place. */

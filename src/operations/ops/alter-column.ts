@@ -37,8 +37,10 @@ export const alterColumn: Operation<Args> = {
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (!(await context.inspect.column(a.table, a.column))) throw new Error(`column ${a.table}.${a.column} does not exist`);
-    if (a.type !== undefined && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
-      throw new Error(`column ${a.column} is part of the primary key of ${a.table}; changing a key column's type needs a new table`);
+    // PostgreSQL moves the key to the twin's copy of its index at contract. InnoDB cannot move its
+    // clustered key, or AUTO_INCREMENT, to another column in place: only a table copy can.
+    if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
+      throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
     }
   },
   async compile(a, context) {
@@ -65,7 +67,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const finalNullable = a.nullable ?? current.nullable;
   const instant = context.dialect === 'mysql' ? instantSwap(a, current, finalNullable, context.mariadb) : null;
   // Read before the twin is noted: the column's indexes and constraints as the catalog has them.
-  const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column });
+  const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, type: a.type! });
   const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
@@ -144,10 +146,12 @@ function postgresSwap(swap: Swap, context: OperationContext): string[] {
     ...constraintSteps(swap.nullable ? [] : setNotNull(context, swap.table, swap.twin, context.objectName('nn')), carried),
     ...swap.shim.remove,
     ...(swap.twin.default !== null ? [setDefault(context, swap.table, swap.twin.name, swap.twin.default)] : []),
+    ...carried.beforeDrop,
     dropColumn(context, swap.table, swap.column),
     `ALTER TABLE ${q(swap.table)} RENAME COLUMN ${q(swap.twin.name)} TO ${q(swap.column)}`,
     ...(!swap.nullable && carried.renameNotNull !== null ? [carried.renameNotNull] : []),
     ...carried.afterSwap,
+    ...carried.validateAfterSwap,
   ];
 }
 

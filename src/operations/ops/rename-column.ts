@@ -52,8 +52,10 @@ export const renameColumn: Operation<Args> = {
         ...constraintSteps(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn')), carried),
         ...(context.dialect === 'mysql' && !from.nullable && from.default === null ? [dropNotNull(context, a.table, from)] : []),
         ...shim.remove,
+        ...carried.beforeDrop,
         dropColumn(context, a.table, a.from, carried.dropColumnClauses),
         ...carried.afterSwap,
+        ...carried.validateAfterSwap,
       ],
       rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, a.to)],
       // `to` is a real column already; `from` is what contract drops.
