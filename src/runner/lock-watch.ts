@@ -74,9 +74,13 @@ export class LockWatch {
   async watch<T>(pid: number, lockTimeoutMs: number, step: () => Promise<T>): Promise<T> {
     let finished = false;
     let cancelledFor: LockHolder[] | null = null;
+    // The step's transaction commits only once the watch is done, and it holds its table locks
+    // until then: the watch must not sleep on after the step. (It did: the commit waited out the
+    // rest of a pause of up to 50 ms, the app queued behind the lock all along.)
+    const pause = wakeableSleep();
     const looking = (async () => {
       for (let every = FIRST_LOOK_MS; !finished; every = Math.min(LOOK_EVERY_MAX_MS, every * 1.25)) {
-        await sleep(every);
+        await pause.sleep(every);
         if (finished) return;
         // Reading the backend's state is cheap; pg_blocking_pids locks the whole lock table for a moment.
         if (!(await this.waitsForLock(pid))) continue;
@@ -95,7 +99,8 @@ export class LockWatch {
       throw error;
     } finally {
       finished = true;
-      await looking; // a cancel under way lands before the connection goes back to the pool
+      pause.wake();
+      await looking; // a look or a cancel under way lands before the connection goes back to the pool
     }
   }
 
@@ -155,4 +160,26 @@ export class LockWatch {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A sleep that `wake` ends at once (the one under way, and any later one). */
+export function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
+  let woken = false;
+  let wakeCurrent = (): void => undefined;
+  return {
+    sleep(ms) {
+      if (woken) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wakeCurrent = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    },
+    wake() {
+      woken = true;
+      wakeCurrent();
+    },
+  };
 }
