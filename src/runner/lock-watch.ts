@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { createKnex } from '../db/connect.js';
 import type { Session } from '../db/session.js';
@@ -77,10 +78,10 @@ export class LockWatch {
     // The step's transaction commits only once the watch is done, and it holds its table locks
     // until then: the watch must not sleep on after the step. (It did: the commit waited out the
     // rest of a pause of up to 50 ms, the app queued behind the lock all along.)
-    const pause = wakeableSleep();
+    const stepDone = new AbortController();
     const looking = (async () => {
       for (let every = FIRST_LOOK_MS; !finished; every = Math.min(LOOK_EVERY_MAX_MS, every * 1.25)) {
-        await pause.sleep(every);
+        await delay(every, undefined, { signal: stepDone.signal }).catch(() => undefined);
         if (finished) return;
         // Reading the backend's state is cheap; pg_blocking_pids locks the whole lock table for a moment.
         if (!(await this.waitsForLock(pid))) continue;
@@ -99,7 +100,7 @@ export class LockWatch {
       throw error;
     } finally {
       finished = true;
-      pause.wake();
+      stepDone.abort();
       await looking; // a look or a cancel under way lands before the connection goes back to the pool
     }
   }
@@ -160,26 +161,4 @@ export class LockWatch {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A sleep that `wake` ends at once (the one under way, and any later one). */
-export function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
-  let woken = false;
-  let wakeCurrent = (): void => undefined;
-  return {
-    sleep(ms) {
-      if (woken) return Promise.resolve();
-      return new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wakeCurrent = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    },
-    wake() {
-      woken = true;
-      wakeCurrent();
-    },
-  };
 }

@@ -50,17 +50,16 @@ export async function postgresDependents(context: OperationContext, replacement:
     `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment,
             EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS keeps_not_null,
             (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name,
-            seq.oid::regclass::text AS sequence,
+            owned.sequence,
             (SELECT format_type(wider.oid, NULL) FROM pg_type wider
               WHERE wider.oid = to_regtype(?) AND wider.oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = s.seqtypid)) AS sequence_type
+                AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = owned.seqtypid)) AS sequence_type
        FROM pg_attribute
-       LEFT JOIN pg_depend owned ON owned.classid = 'pg_class'::regclass AND owned.refclassid = 'pg_class'::regclass
-                                AND owned.refobjid = attrelid AND owned.refobjsubid = attnum AND owned.deptype = 'a'
-       LEFT JOIN pg_class seq ON seq.oid = owned.objid AND seq.relkind = 'S'
-       LEFT JOIN pg_sequence s ON s.seqrelid = seq.oid
-      WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped
-      ORDER BY seq.oid NULLS LAST LIMIT 1`,
+       LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, s.seqtypid
+                            FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+                           WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                             AND d.refobjid = attrelid AND d.refobjsubid = attnum AND d.deptype = 'a') owned ON true
+      WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
     [replacement.type ?? null, regclass, column],
   );
   if (!facts) return carried;
@@ -172,8 +171,8 @@ interface IncomingForeignKey {
 
 /**
  * Foreign keys that reference the column. A type change keeps the column's name, so each comes back
- * as it was; PostgreSQL compares an int column with a bigint key, so the referencing columns may keep
- * their type. A rename would change what they reference: refused.
+ * as it was (PostgreSQL compares an int column with a bigint key; the README tells to widen the
+ * referencing columns too). A rename would change what they reference: refused.
  */
 async function incomingForeignKeys(context: OperationContext, replacement: Replacement, attnum: number): Promise<IncomingForeignKey[]> {
   const { table, column } = replacement;
