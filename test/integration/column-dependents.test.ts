@@ -283,6 +283,61 @@ INSERT INTO child SELECT g, g * 10 FROM generate_series(1, 20) g;`;
   });
 });
 
+/** A serial column that is not the key (renaming a key column is refused). */
+const TICKETS = `
+CREATE TABLE tickets (id int PRIMARY KEY, number serial NOT NULL, note text);
+INSERT INTO tickets (id, note) SELECT g, 't' || g FROM generate_series(1, 40) g;`;
+
+async function serialOf(h: OperationHarness, table: string, column: string): Promise<string | null> {
+  const [row] = await h.newClient.raw<{ name: string | null }>(`SELECT pg_get_serial_sequence(?, ?) AS name`, [table, column]);
+  return row!.name;
+}
+
+describe.each(['postgres', 'pglite'] as const)('a serial column renamed through a twin (no version schemas) (%s)', (kind) => {
+  it('passes its sequence to the new column: the old app, then the new one, get the next numbers, and the sequence goes with the column', async (ctx) => {
+    const operations = [{ renameColumn: { table: 'tickets', from: 'number', to: 'ticket_no' } }];
+    await scenario(ctx, kind, { setup: TICKETS, operations }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      await h.expand();
+      await h.oldClient.insert('tickets', { id: 41, note: 'old app, expand' });
+      await h.backfill();
+      await h.newClient.insert('tickets', { id: 42, note: 'new app, backfill' });
+      await h.contract();
+
+      expect(await serialOf(h, 'tickets', 'ticket_no')).toBe('public.tickets_number_seq');
+      // The same column under its new name (last: PostgreSQL appends the twin), default nextval included.
+      const after = await h.schemaSnapshot();
+      expect(after.columns.filter((line) => /^tickets\.(number|ticket_no) /.test(line))).toEqual([
+        s0.columns.find((line) => line.startsWith('tickets.number '))!.replace('tickets.number ', 'tickets.ticket_no '),
+      ]);
+
+      await h.newClient.insert('tickets', { id: 43, note: 'new app, after contract' });
+      expect((await h.newClient.select('tickets', undefined, 'id')).slice(-3).map((row) => [row.id, row.ticket_no])).toEqual([
+        [41, 41],
+        [42, 42],
+        [43, 43],
+      ]);
+      // Owned by the new column: dropping the column drops the sequence with it.
+      await h.newClient.raw('ALTER TABLE tickets DROP COLUMN ticket_no');
+      expect(await h.newClient.raw(`SELECT to_regclass('tickets_number_seq') AS seq`)).toEqual([{ seq: null }]);
+    });
+  });
+
+  it('rollback after the backfill leaves the sequence with the old column', async (ctx) => {
+    const operations = [{ renameColumn: { table: 'tickets', from: 'number', to: 'ticket_no' } }];
+    await scenario(ctx, kind, { setup: TICKETS, operations }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      await h.expand();
+      await h.backfill();
+      await h.rollback();
+      expect(await h.schemaSnapshot()).toEqual(s0);
+      expect(await serialOf(h, 'tickets', 'number')).toBe('public.tickets_number_seq');
+      await h.oldClient.insert('tickets', { id: 41, note: 'after rollback' });
+      expect((await h.oldClient.select('tickets', { id: 41 })).map((row) => row.number)).toEqual([41]);
+    });
+  });
+});
+
 describe.each(ALL_KINDS)('dropColumn drops the indexes that contain the column (%s)', (kind) => {
   it('on both databases: MariaDB would refuse the DROP COLUMN (error 1072) and MySQL 8 would keep UNIQUE (b) of UNIQUE (a, b)', async (ctx) => {
     const setup = `CREATE TABLE d (id int PRIMARY KEY, a int, b int, c int);
