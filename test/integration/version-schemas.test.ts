@@ -280,6 +280,26 @@ describe.each(['postgres', 'pglite'] as const)('version schemas on %s', (kind) =
     expect(unprotected.codes).toEqual(['0A000']);
   });
 
+  it('an identity key to bigint: both apps insert without naming the key, through the views too, before and after contract', async (ctx) => {
+    const env = await setup(kind, ctx);
+    await env.history(`CREATE TABLE orders (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text);
+INSERT INTO orders (note) SELECT 'o' || g FROM generate_series(1, 30) g;`);
+    const schema = versionSchemaName('public', M1);
+    const old = await env.app();
+    env.write(M1, JSON.stringify({ operations: [{ alterColumn: { table: 'orders', column: 'id', type: 'bigint' } }] }), 'json');
+    const insert = 'INSERT INTO orders (note) VALUES ($1) RETURNING id, pg_typeof(id)::text AS type';
+    await env.t.expand();
+    expect((await old.run('old_ins', insert, ['old, expand']))[0]).toEqual({ id: 31, type: 'integer' });
+    await env.t.backfill();
+    const fresh = await env.app(schema);
+    expect(text((await fresh.run('new_ins', insert, ['new, backfill']))[0])).toEqual({ id: '32', type: 'bigint' });
+    await env.t.contract();
+    expect(text((await fresh.run('new_ins', insert, ['new, contract']))[0])).toEqual({ id: '33', type: 'bigint' });
+    expect(await env.q(`SELECT attidentity AS identity, pg_get_serial_sequence('orders', 'id') AS sequence FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'`)).toEqual([{ identity: 'a', sequence: 'public.orders_id_seq' }]);
+    expect(old.errors).toEqual([]);
+    expect(fresh.errors).toEqual([]);
+  });
+
   it('renameColumn, dropColumn, addColumn and the table operations shape the views; they survive contract', async (ctx) => {
     const env = await setup(kind, ctx);
     await env.history(`CREATE TABLE users (id serial PRIMARY KEY, nickname text NOT NULL, legacy text NOT NULL, email text);

@@ -18,6 +18,22 @@ interface IndexRow {
   deferred: boolean;
 }
 
+interface ColumnFacts {
+  attnum: number;
+  /** 'a' (ALWAYS), 'd' (BY DEFAULT), '' (no identity). */
+  identity: string;
+  generated: string;
+  comment: string | null;
+  keeps_not_null: boolean;
+  not_null_name: string | null;
+  sequence: string | null;
+  sequence_schema: string | null;
+  sequence_name: string | null;
+  /** The sequence's options as an identity's sequence options, its type and default bounds left out. */
+  options: string | null;
+  sequence_type: string | null;
+}
+
 interface ConstraintRow {
   name: string;
   columns: string[];
@@ -34,7 +50,8 @@ interface ConstraintRow {
  * the app reads and writes. DROP COLUMN takes the originals with it, and in the same transaction the
  * copies take their names; a primary key moves to the twin's copy of its index. Foreign keys that
  * reference the column are dropped just before and come back NOT VALID after, then are validated;
- * a sequence the column owns passes to the twin. Refused: an exclusion constraint, a foreign key that
+ * a sequence the column owns passes to the twin, and an identity column's twin gets an identity that
+ * goes on from the old one's sequence and takes its name. Refused: an exclusion constraint, a foreign key that
  * references a column being renamed, and any other object that depends on the column (a view, a
  * trigger on it, …).
  */
@@ -45,26 +62,33 @@ export async function postgresDependents(context: OperationContext, replacement:
   const regclass = inspect.regclass(table);
   const carried = nothingToCarry();
   // Where the server keeps NOT NULL as a constraint (the ledger's own NOT NULL columns show it), its name.
-  // The sequence the column owns (serial, OWNED BY), and the integer type it must grow to with a wider column.
-  const [facts] = await inspect.catalogRows<{ attnum: number; identity: string; generated: string; comment: string | null; keeps_not_null: boolean; not_null_name: string | null; sequence: string | null; sequence_type: string | null }>(
+  // The sequence the column owns (serial, OWNED BY; or its identity's), and the integer type it must grow to with a wider column.
+  const [facts] = await inspect.catalogRows<ColumnFacts>(
     `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment,
             EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS keeps_not_null,
             (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name,
-            owned.sequence,
+            owned.sequence, owned.sequence_schema, owned.sequence_name, owned.options,
             (SELECT format_type(wider.oid, NULL) FROM pg_type wider
               WHERE wider.oid = to_regtype(?) AND wider.oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
                 AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = owned.seqtypid)) AS sequence_type
        FROM pg_attribute
-       LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, s.seqtypid
+       LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, n.nspname AS sequence_schema, c.relname AS sequence_name, s.seqtypid,
+                                 concat_ws(' ', 'INCREMENT BY ' || s.seqincrement,
+                                           -- A bound at its type's default is left out, so it becomes the new type's.
+                                           CASE WHEN s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE bounds.low END THEN 'MINVALUE ' || s.seqmin END,
+                                           CASE WHEN s.seqmax <> CASE WHEN s.seqincrement > 0 THEN bounds.high ELSE -1 END THEN 'MAXVALUE ' || s.seqmax END,
+                                           'START WITH ' || s.seqstart, 'CACHE ' || s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END) AS options
                             FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+                            JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
+                            CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE -9223372036854775808 END AS low,
+                                                       CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END AS high) bounds
                            WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-                             AND d.refobjid = attrelid AND d.refobjsubid = attnum AND d.deptype = 'a') owned ON true
+                             AND d.refobjid = attrelid AND d.refobjsubid = attnum AND d.deptype IN ('a', 'i')) owned ON true
       WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
     [replacement.type ?? null, regclass, column],
   );
   if (!facts) return carried;
   const where = `${table}.${column}`;
-  if (facts.identity) throw new Error(`column ${where} is an identity column, whose sequence cannot move to a new column: drop the identity in an earlier migration (ALTER TABLE … ALTER COLUMN … DROP IDENTITY) and add it again after this one's contract`);
   if (facts.generated) throw new Error(`column ${where} is a generated column, which a new column cannot take over: drop it and add it again as it should be`);
 
   // Other tables' foreign keys (and the table's own, from another column) hang on the column's unique
@@ -73,9 +97,22 @@ export async function postgresDependents(context: OperationContext, replacement:
   carried.beforeDrop.push(...incoming.map((fk) => `ALTER TABLE ${fk.table} DROP CONSTRAINT ${q(fk.name)}`));
   await refuseOtherDependents(context, table, column, facts.attnum);
   // A serial's sequence would be dropped with the column: the new column takes it over, wide enough for its type.
-  if (facts.sequence !== null) {
+  if (facts.sequence !== null && !facts.identity) {
     carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} OWNED BY ${q(table)}.${q(twin)}`);
     if (facts.sequence_type !== null) carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} AS ${facts.sequence_type}`);
+  }
+  // An identity's sequence belongs to its column and cannot be handed over: the new column (NOT NULL by
+  // then) gets an identity of its own with the same options (its type is the column's), which goes on
+  // from where the old one stands (the swap's lock keeps inserts out meanwhile), and takes the old
+  // sequence's name once that is gone with the old column.
+  if (facts.sequence !== null && facts.identity) {
+    const successor = `${q(facts.sequence_schema!)}.${q(context.objectName('seq'))}`;
+    const generated = facts.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+    carried.beforeDrop.push(
+      `ALTER TABLE ${q(table)} ALTER COLUMN ${q(twin)} ADD GENERATED ${generated} AS IDENTITY (SEQUENCE NAME ${successor} ${facts.options})`,
+      `SELECT setval(${stringLiteral(successor)}, last_value, is_called) FROM ${facts.sequence}`,
+    );
+    carried.afterSwap.push(`ALTER SEQUENCE ${successor} RENAME TO ${q(facts.sequence_name!)}`);
   }
 
   const indexes = await inspect.catalogRows<IndexRow>(
@@ -197,7 +234,7 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
         AND d.classid <> 'pg_constraint'::regclass
         AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = d.objid))
         AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.oid = d.objid AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid))
-        AND NOT (d.classid = 'pg_class'::regclass AND d.deptype = 'a' AND EXISTS (SELECT 1 FROM pg_class seq WHERE seq.oid = d.objid AND seq.relkind = 'S'))
+        AND NOT (d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND EXISTS (SELECT 1 FROM pg_class seq WHERE seq.oid = d.objid AND seq.relkind = 'S'))
         AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
       ORDER BY 1`,
     [context.inspect.regclass(table), attnum, TANDEM_VIEW_COMMENT],
