@@ -451,7 +451,7 @@ async function expectRefused(h: OperationHarness, operation: unknown, message: R
 const change = (table: string, column: string) => ({ alterColumn: { table, column, type: 'bigint' } });
 
 describe.each(['postgres', 'pglite'] as const)('type change refuses what it cannot carry (%s)', (kind) => {
-  it('a foreign key of another table on a renamed column, a view, an exclusion constraint', async (ctx) => {
+  it('a foreign key of another table on a renamed column, a view, an exclusion constraint, an identity column made nullable', async (ctx) => {
     const setup = `
 CREATE TABLE parent (id int PRIMARY KEY, code int NOT NULL UNIQUE);
 CREATE TABLE child (id int PRIMARY KEY, code int REFERENCES parent (code));
@@ -459,11 +459,13 @@ CREATE TABLE viewed (id int PRIMARY KEY, x int);
 CREATE VIEW viewed_x AS SELECT x FROM viewed;
 CREATE TABLE excl (id int PRIMARY KEY, r int, EXCLUDE USING btree (r WITH =));
 CREATE TABLE pair (id int PRIMARY KEY, a int, b int);
-CREATE INDEX pair_ab ON pair (a, b);`;
+CREATE INDEX pair_ab ON pair (a, b);
+CREATE TABLE ident (id int PRIMARY KEY, n int GENERATED ALWAYS AS IDENTITY);`;
     await scenario(ctx, kind, { setup, operations: [change('parent', 'code')] }, async (h) => {
       await expectRefused(h, { renameColumn: { table: 'parent', from: 'code', to: 'ref_code' } }, /column parent\.code is referenced by foreign key child_code_fkey of table child; contract drops the old column, and the keys with it: drop them in an earlier migration and add them again, referencing ref_code, after this one's contract/);
       await expectRefused(h, change('viewed', 'x'), /column viewed\.x is used by view viewed_x; contract drops the old column.*drop it in an earlier migration and create it again after this one's contract/);
       await expectRefused(h, change('excl', 'r'), /column excl\.r is in exclusion constraint excl_r_excl/);
+      await expectRefused(h, { alterColumn: { table: 'ident', column: 'n', type: 'bigint', nullable: true } }, /column ident\.n is an identity column, which is always NOT NULL: keep it NOT NULL/);
       await expectRefused(h, [change('pair', 'a'), { renameColumn: { table: 'pair', from: 'b', to: 'c' } }], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
       // An index or constraint the same migration adds on the column is not in the catalog to be carried: refused either way round.
       await expectRefused(h, [{ createIndex: { table: 'pair', name: 'pair_b', columns: ['b'] } }, change('pair', 'b')], /index pair_b, which an earlier operation of this migration adds, uses pair\.b; this operation replaces that column/);

@@ -41,6 +41,8 @@ export interface Replacement {
   finalName: string;
   /** A type change's new type (its sequence may need to grow with it). */
   type?: string;
+  /** A type change's nullability at the end (an identity column must stay NOT NULL). */
+  nullable?: boolean;
 }
 
 /**

@@ -89,6 +89,7 @@ export async function postgresDependents(context: OperationContext, replacement:
   );
   if (!facts) return carried;
   const where = `${table}.${column}`;
+  if (facts.identity && replacement.nullable) throw new Error(`column ${where} is an identity column, which is always NOT NULL: keep it NOT NULL (leave out "nullable"), or drop the identity in an earlier migration (ALTER TABLE … ALTER COLUMN … DROP IDENTITY)`);
   if (facts.generated) throw new Error(`column ${where} is a generated column, which a new column cannot take over: drop it and add it again as it should be`);
 
   // Other tables' foreign keys (and the table's own, from another column) hang on the column's unique

@@ -67,7 +67,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const finalNullable = a.nullable ?? current.nullable;
   const instant = context.dialect === 'mysql' ? instantSwap(a, current, finalNullable, context.mariadb) : null;
   // Read before the twin is noted: the column's indexes and constraints as the catalog has them.
-  const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, type: a.type! });
+  const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, type: a.type!, nullable: finalNullable });
   const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
