@@ -153,7 +153,7 @@ export async function runLive(argv) {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', (error) => (error.code === 'EPIPE' ? stop(141) : undefined));
   try {
     for (const scenario of SCENARIOS.filter((s) => options.scenarios.includes(s.name))) {
-      for (const kind of kinds) {
+      for (const kind of kinds.filter((k) => !scenario.kinds || scenario.kinds.includes(k))) {
         for (const [tool, toolOptions] of toolsFor(scenario, kind, options)) {
           const runs = [];
           for (let i = 0; i < options.repeats; i++) {

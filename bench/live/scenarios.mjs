@@ -37,6 +37,18 @@ export const SCENARIOS = [
     bound: { column: { postgres: 'amount_new bigint', mysql: 'amount_new BIGINT NULL' }, update: 'UPDATE {table} SET {column} = amount WHERE {column} IS NULL' },
   },
   {
+    name: 'key-type-change',
+    title: 'int → bigint of a serial primary key (PostgreSQL)',
+    // MariaDB and MySQL: tandem refuses a key column (InnoDB moves its clustered key only by copying the table).
+    kinds: ['postgres'],
+    apps: { old: OLD, new: OLD },
+    naive: { postgres: ['ALTER TABLE items ALTER COLUMN id TYPE bigint'] },
+    operations: [{ alterColumn: { table: 'items', column: 'id', type: 'bigint' } }],
+    check: noteCheck('note'),
+    after: { postgres: `SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'id'`, expect: 'bigint' },
+    bound: { column: { postgres: 'id_new bigint' }, update: 'UPDATE {table} SET {column} = id WHERE {column} IS NULL' },
+  },
+  {
     name: 'rename-column',
     title: 'rename column note → memo',
     apps: { old: OLD, new: { note: 'memo' } },
