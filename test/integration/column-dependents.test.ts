@@ -163,12 +163,8 @@ describe.each(ALL_KINDS)('a replaced column\'s indexes and constraints are kept 
 
   it('rollback after the backfill drops the copies with the twin and leaves the originals as they were', async (ctx) => {
     await scenario(ctx, kind, { setup: SETUP, operations: CHANGE }, async (h) => {
-      const s0 = await h.schemaSnapshot();
       const before = await definitions(h);
-      await h.expand();
-      await h.backfill();
-      await h.rollback();
-      expect(await h.schemaSnapshot()).toEqual(s0);
+      await rollbackRestoresS0(h);
       expect(await definitions(h)).toEqual(before);
     });
   });
@@ -204,6 +200,15 @@ async function contractKeepsKeys(h: OperationHarness): Promise<SchemaSnapshot> {
   expect(after.constraints).toEqual(s0.constraints);
   expect(after.indexes).toEqual(s0.indexes);
   return after;
+}
+
+/** Expand and backfill, then rollback: the schema is S0's again. */
+async function rollbackRestoresS0(h: OperationHarness): Promise<void> {
+  const s0 = await h.schemaSnapshot();
+  await h.expand();
+  await h.backfill();
+  await h.rollback();
+  expect(await h.schemaSnapshot()).toEqual(s0);
 }
 
 describe.each(['postgres', 'pglite'] as const)('a primary key\'s type change (%s)', (kind) => {
@@ -260,11 +265,7 @@ describe.each(['postgres', 'pglite'] as const)('a primary key\'s type change (%s
 
   it('rollback after the backfill leaves the key, the foreign keys and the sequence as they were', async (ctx) => {
     await scenario(ctx, kind, { setup: PARENTS, operations: [change('parents', 'id')] }, async (h) => {
-      const s0 = await h.schemaSnapshot();
-      await h.expand();
-      await h.backfill();
-      await h.rollback();
-      expect(await h.schemaSnapshot()).toEqual(s0);
+      await rollbackRestoresS0(h);
       expect(await sequenceOf(h)).toEqual({ name: 'public.parents_id_seq', type: 'integer', max: '2147483647' });
     });
   });
@@ -326,11 +327,7 @@ describe.each(['postgres', 'pglite'] as const)('a serial column renamed through 
   it('rollback after the backfill leaves the sequence with the old column', async (ctx) => {
     const operations = [{ renameColumn: { table: 'tickets', from: 'number', to: 'ticket_no' } }];
     await scenario(ctx, kind, { setup: TICKETS, operations }, async (h) => {
-      const s0 = await h.schemaSnapshot();
-      await h.expand();
-      await h.backfill();
-      await h.rollback();
-      expect(await h.schemaSnapshot()).toEqual(s0);
+      await rollbackRestoresS0(h);
       expect(await serialOf(h, 'tickets', 'number')).toBe('public.tickets_number_seq');
       await h.oldClient.insert('tickets', { id: 41, note: 'after rollback' });
       expect((await h.oldClient.select('tickets', { id: 41 })).map((row) => row.number)).toEqual([41]);
@@ -409,11 +406,7 @@ describe.each(['postgres', 'pglite'] as const)('an identity column\'s type chang
 
   it('rollback after the backfill leaves the identity and its sequence as they were', async (ctx) => {
     await scenario(ctx, kind, { setup: IDENTITIES, operations: [change('orders', 'id')] }, async (h) => {
-      const s0 = await h.schemaSnapshot();
-      await h.expand();
-      await h.backfill();
-      await h.rollback();
-      expect(await h.schemaSnapshot()).toEqual(s0);
+      await rollbackRestoresS0(h);
       expect(await identityOf(h, 'orders', 'id')).toMatchObject({ identity: 'a', type: 'integer', sequence: 'public.orders_id_seq', sequence_type: 'integer' });
     });
   });
