@@ -284,10 +284,12 @@ INSERT INTO child SELECT g, g * 10 FROM generate_series(1, 20) g;`;
   });
 });
 
-/** A serial column that is not the key (renaming a key column is refused). */
+/** A serial column that is not the key, and a serial key that no other table references. */
 const TICKETS = `
 CREATE TABLE tickets (id int PRIMARY KEY, number serial NOT NULL, note text);
-INSERT INTO tickets (id, note) SELECT g, 't' || g FROM generate_series(1, 40) g;`;
+INSERT INTO tickets (id, note) SELECT g, 't' || g FROM generate_series(1, 40) g;
+CREATE TABLE labels (id serial PRIMARY KEY, name text NOT NULL);
+INSERT INTO labels (name) SELECT 'l' || g FROM generate_series(1, 40) g;`;
 
 async function serialOf(h: OperationHarness, table: string, column: string): Promise<string | null> {
   const [row] = await h.newClient.raw<{ name: string | null }>(`SELECT pg_get_serial_sequence(?, ?) AS name`, [table, column]);
@@ -321,6 +323,31 @@ describe.each(['postgres', 'pglite'] as const)('a serial column renamed through 
       // Owned by the new column: dropping the column drops the sequence with it.
       await h.newClient.raw('ALTER TABLE tickets DROP COLUMN ticket_no');
       expect(await h.newClient.raw(`SELECT to_regclass('tickets_number_seq') AS seq`)).toEqual([{ seq: null }]);
+    });
+  });
+
+  it('a serial key renamed: the key, its index and its sequence pass to the new column', async (ctx) => {
+    await scenario(ctx, kind, { setup: TICKETS, operations: [{ renameColumn: { table: 'labels', from: 'id', to: 'label_id' } }] }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      await h.expand();
+      await h.oldClient.insert('labels', { name: 'old app, expand' });
+      await h.backfill();
+      await h.newClient.insert('labels', { name: 'new app, backfill' });
+      await h.contract();
+      const after = await h.schemaSnapshot();
+      // NOT NULL constraints (PGlite names them) are named after the new column, as if it had been created so.
+      const keys = (lines: string[]) => lines.filter((line) => line.includes('labels') && !line.includes(' NOT NULL '));
+      expect(keys(after.constraints)).toEqual(keys(s0.constraints).map((line) => line.replace('(id)', '(label_id)')));
+      expect(keys(after.constraints)).toContain('labels labels_pkey PRIMARY KEY (label_id)');
+      expect(after.indexes.filter((line) => line.includes('labels'))).toEqual(s0.indexes.filter((line) => line.includes('labels')).map((line) => line.replace('(id)', '(label_id)')));
+      expect(await serialOf(h, 'labels', 'label_id')).toBe('public.labels_id_seq');
+      await h.newClient.insert('labels', { name: 'new app, contract' });
+      expect((await h.newClient.select('labels', undefined, 'label_id')).slice(-3).map((row) => [row.label_id, row.name])).toEqual([
+        [41, 'old app, expand'],
+        [42, 'new app, backfill'],
+        [43, 'new app, contract'],
+      ]);
+      await expect(h.newClient.insert('labels', { label_id: 43, name: 'duplicate' })).rejects.toThrow(/labels_pkey/);
     });
   });
 
@@ -488,6 +515,7 @@ CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_
       await expectRefused(h, [change('pair', 'a'), change('pair', 'b')], /index pair_ab is on both pair\.b and pair\.a, which an earlier operation of this migration replaces too/);
       await expectRefused(h, [change('pair', 'a'), { addUnique: { table: 'pair', name: 'pair_a_key', columns: ['a'] } }], /unique key pair_a_key uses pair\.a, which an earlier operation of this migration replaces/);
       await expectRefused(h, change('pair', 'id'), /column id is part of the primary key of pair; on MySQL\/MariaDB a key column \(and its AUTO_INCREMENT\) moves to a new column only with a table copy/);
+      await expectRefused(h, { renameColumn: { table: 'pair', from: 'id', to: 'pair_id' } }, /column id is part of the primary key of pair; on MySQL\/MariaDB both names must work through a twin column, and InnoDB moves its clustered key/);
       await expectRefused(h, { dropColumn: { table: 'child', column: 'code' } }, /column child\.code is in foreign key child_code_fk \(child\.code → parent\.code\); MySQL will not drop a column that a foreign key uses: drop the key in an earlier migration/);
     });
   });

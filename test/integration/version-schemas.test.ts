@@ -300,6 +300,31 @@ INSERT INTO orders (note) SELECT 'o' || g FROM generate_series(1, 30) g;`);
     expect(fresh.errors).toEqual([]);
   });
 
+  it('renameColumn of a primary key that another table references: the views rename it, contract renames it in the catalog; the key and the reference follow', async (ctx) => {
+    const env = await setup(kind, ctx);
+    await env.history(`CREATE TABLE orders (id serial PRIMARY KEY, note text);
+CREATE TABLE lines (id int PRIMARY KEY, order_id int NOT NULL REFERENCES orders (id));
+INSERT INTO orders (note) SELECT 'o' || g FROM generate_series(1, 30) g;`);
+    const schema = versionSchemaName('public', M1);
+    const old = await env.app();
+    env.write(M1, JSON.stringify({ operations: [{ renameColumn: { table: 'orders', from: 'id', to: 'order_no' } }] }), 'json');
+    await env.t.expand();
+    expect(await old.run('old_ins', 'INSERT INTO orders (note) VALUES ($1) RETURNING id', ['old, expand'])).toEqual([{ id: 31 }]);
+    await env.t.backfill();
+    const fresh = await env.app(schema);
+    expect(await fresh.run('new_ins', 'INSERT INTO orders (note) VALUES ($1) RETURNING order_no', ['new, backfill'])).toEqual([{ order_no: 32 }]);
+    await env.t.contract();
+    expect(await fresh.run('new_ins', 'INSERT INTO orders (note) VALUES ($1) RETURNING order_no', ['new, contract'])).toEqual([{ order_no: 33 }]);
+    expect(await fresh.run('new_get', 'SELECT order_no, note FROM orders WHERE order_no = $1', [31])).toEqual([{ order_no: 31, note: 'old, expand' }]);
+    expect(await env.q(`SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid IN ('orders'::regclass, 'lines'::regclass) AND contype IN ('p', 'f') ORDER BY conname`)).toEqual([
+      { conname: 'lines_order_id_fkey', def: 'FOREIGN KEY (order_id) REFERENCES orders(order_no)' },
+      { conname: 'lines_pkey', def: 'PRIMARY KEY (id)' },
+      { conname: 'orders_pkey', def: 'PRIMARY KEY (order_no)' },
+    ]);
+    expect(old.errors).toEqual([]);
+    expect(fresh.errors).toEqual([]);
+  });
+
   it('renameColumn, dropColumn, addColumn and the table operations shape the views; they survive contract', async (ctx) => {
     const env = await setup(kind, ctx);
     await env.history(`CREATE TABLE users (id serial PRIMARY KEY, nickname text NOT NULL, legacy text NOT NULL, email text);

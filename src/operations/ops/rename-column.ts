@@ -25,7 +25,11 @@ export const renameColumn: Operation<Args> = {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (!(await context.inspect.column(a.table, a.from))) throw new Error(`column ${a.table}.${a.from} does not exist`);
     if (await context.inspect.column(a.table, a.to)) throw new Error(`column ${a.table}.${a.to} exists already`);
-    if ((await context.inspect.primaryKey(a.table)).includes(a.from)) throw new Error(`column ${a.from} is part of the primary key of ${a.table}; renaming key columns is not supported`);
+    // PostgreSQL renames a key column in the catalog (through the views), or moves the key to the
+    // twin's copy of its index at contract. InnoDB cannot move its clustered key to another column in place.
+    if (context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.from)) {
+      throw new Error(`column ${a.from} is part of the primary key of ${a.table}; on MySQL/MariaDB both names must work through a twin column, and InnoDB moves its clustered key (and AUTO_INCREMENT) to a new column only with a table copy, which tandem does not make: keep the name, or rename it with a plain ALTER TABLE … RENAME COLUMN (instant) in a release that switches every app instance at once`);
+    }
   },
   async compile(a, context) {
     if (context.versionSchemas) return renameThroughViews(a, context);
