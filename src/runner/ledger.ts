@@ -157,7 +157,12 @@ export class Ledger {
     await this.table(db, 'migrations').where({ id }).update({ started_statement: index, started_fingerprint: fingerprint, updated_at: this.now(db) });
   }
 
-  async completePhase(id: string, phase: Phase, state: LedgerState, checksum: string | null): Promise<void> {
+  /**
+   * The phase's end and its 'succeeded' event in one transaction: a connection lost between the two
+   * would leave the migration in its new state with no event, and the resumed run, finding the phase
+   * done, would not write it either.
+   */
+  async completePhase(id: string, phase: Phase, state: LedgerState, checksum: string | null, event: LedgerEvent): Promise<void> {
     const db = this.session.db;
     const stamp = { expand: 'expanded_at', backfill: 'backfilled_at', contract: 'contracted_at', rollback: 'rolled_back_at' }[phase];
     const clearOnRollback =
@@ -183,6 +188,7 @@ export class Ledger {
           updated_at: this.now(trx),
         });
       if (phase === 'rollback' || phase === 'backfill') await this.table(trx, 'backfills').where({ migration_id: id }).delete();
+      await this.addEvent(event, trx);
     });
   }
 
@@ -197,13 +203,13 @@ export class Ledger {
     await this.table(db, 'migrations').where({ id }).update({ active_phase: null, failed: false, statements_done: 0, done_checksum: null, started_statement: null, started_fingerprint: null, updated_at: this.now(db) });
   }
 
-  async addEvent(event: LedgerEvent): Promise<void> {
-    await this.table(this.session.db, 'events').insert({
+  async addEvent(event: LedgerEvent, db: Db = this.session.db): Promise<void> {
+    await this.table(db, 'events').insert({
       migration_id: event.migrationId,
       phase: event.phase,
       outcome: event.outcome,
       started_at: this.session.adapter.dialect === 'mysql' ? mysqlUtc(event.startedAt) : event.startedAt,
-      finished_at: this.now(this.session.db),
+      finished_at: this.now(db),
       duration_ms: Math.round(event.durationMs),
       statements: event.statements,
       message: event.message ? event.message.slice(0, 4000) : null,

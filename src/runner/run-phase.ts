@@ -269,9 +269,8 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
     await lockWatch?.close();
   }
 
-  await ledger.completePhase(migration.id, phase, RESULT_STATE[phase], sectionChecksum);
   const durationMs = Date.now() - started.getTime();
-  await ledger.addEvent({ migrationId: migration.id, phase, outcome: 'succeeded', startedAt: started, durationMs, statements: done - resuming });
+  await ledger.completePhase(migration.id, phase, RESULT_STATE[phase], sectionChecksum, { migrationId: migration.id, phase, outcome: 'succeeded', startedAt: started, durationMs, statements: done - resuming });
   reporter.phaseFinished(migration.id, phase, 'succeeded', durationMs, `${statements.length} statement(s)`);
 }
 
