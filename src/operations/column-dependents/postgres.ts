@@ -29,9 +29,42 @@ interface ColumnFacts {
   sequence: string | null;
   sequence_schema: string | null;
   sequence_name: string | null;
-  /** The sequence's options as an identity's sequence options, its type and default bounds left out. */
-  options: string | null;
+  /** The sequence's own type and options (text: bigint values). */
+  sequence_own_type: string | null;
+  increment: string | null;
+  min: string | null;
+  max: string | null;
+  start: string | null;
+  cache: string | null;
+  cycle: boolean | null;
+  /** The wider integer type a serial's sequence must grow to with its column, if any. */
   sequence_type: string | null;
+}
+
+/** Each integer type's range: a sequence bound at its type's default is not one to keep. */
+const INTEGER_RANGE: Record<string, [bigint, bigint]> = {
+  smallint: [-32768n, 32767n],
+  integer: [-2147483648n, 2147483647n],
+  bigint: [-9223372036854775808n, 9223372036854775807n],
+};
+
+/**
+ * The identity options that give a new column's sequence the old one's settings. Its type is the
+ * new column's, so a bound at the old type's default is left out and becomes the new type's.
+ */
+function identityOptions(facts: ColumnFacts): string {
+  const [low, high] = INTEGER_RANGE[facts.sequence_own_type!] ?? INTEGER_RANGE.bigint!;
+  const ascending = BigInt(facts.increment!) > 0n;
+  const defaultMin = ascending ? 1n : low;
+  const defaultMax = ascending ? high : -1n;
+  return [
+    `INCREMENT BY ${facts.increment}`,
+    ...(BigInt(facts.min!) !== defaultMin ? [`MINVALUE ${facts.min}`] : []),
+    ...(BigInt(facts.max!) !== defaultMax ? [`MAXVALUE ${facts.max}`] : []),
+    `START WITH ${facts.start}`,
+    `CACHE ${facts.cache}`,
+    facts.cycle ? 'CYCLE' : 'NO CYCLE',
+  ].join(' ');
 }
 
 interface ConstraintRow {
@@ -67,21 +100,17 @@ export async function postgresDependents(context: OperationContext, replacement:
     `SELECT attnum, attidentity AS identity, attgenerated AS generated, col_description(attrelid, attnum) AS comment,
             EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'n') AS keeps_not_null,
             (SELECT conname FROM pg_constraint WHERE conrelid = attrelid AND contype = 'n' AND conkey = ARRAY[attnum]) AS not_null_name,
-            owned.sequence, owned.sequence_schema, owned.sequence_name, owned.options,
+            owned.sequence, owned.sequence_schema, owned.sequence_name, owned.sequence_own_type,
+            owned.increment, owned.min, owned.max, owned.start, owned.cache, owned.cycle,
             (SELECT format_type(wider.oid, NULL) FROM pg_type wider
               WHERE wider.oid = to_regtype(?) AND wider.oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
                 AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = owned.seqtypid)) AS sequence_type
        FROM pg_attribute
-       LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, n.nspname AS sequence_schema, c.relname AS sequence_name, s.seqtypid,
-                                 concat_ws(' ', 'INCREMENT BY ' || s.seqincrement,
-                                           -- A bound at its type's default is left out, so it becomes the new type's.
-                                           CASE WHEN s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 ELSE bounds.low END THEN 'MINVALUE ' || s.seqmin END,
-                                           CASE WHEN s.seqmax <> CASE WHEN s.seqincrement > 0 THEN bounds.high ELSE -1 END THEN 'MAXVALUE ' || s.seqmax END,
-                                           'START WITH ' || s.seqstart, 'CACHE ' || s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END) AS options
+       LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, n.nspname AS sequence_schema, c.relname AS sequence_name,
+                                 s.seqtypid, format_type(s.seqtypid, NULL) AS sequence_own_type, s.seqincrement::text AS increment,
+                                 s.seqmin::text AS min, s.seqmax::text AS max, s.seqstart::text AS start, s.seqcache::text AS cache, s.seqcycle AS cycle
                             FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
                             JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
-                            CROSS JOIN LATERAL (SELECT CASE s.seqtypid WHEN 'int2'::regtype THEN -32768 WHEN 'int4'::regtype THEN -2147483648 ELSE -9223372036854775808 END AS low,
-                                                       CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END AS high) bounds
                            WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
                              AND d.refobjid = attrelid AND d.refobjsubid = attnum AND d.deptype IN ('a', 'i')) owned ON true
       WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
@@ -97,23 +126,24 @@ export async function postgresDependents(context: OperationContext, replacement:
   const incoming = await incomingForeignKeys(context, replacement, facts.attnum);
   carried.beforeDrop.push(...incoming.map((fk) => `ALTER TABLE ${fk.table} DROP CONSTRAINT ${q(fk.name)}`));
   await refuseOtherDependents(context, table, column, facts.attnum);
-  // A serial's sequence would be dropped with the column: the new column takes it over, wide enough for its type.
-  if (facts.sequence !== null && !facts.identity) {
-    carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} OWNED BY ${q(table)}.${q(twin)}`);
-    if (facts.sequence_type !== null) carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} AS ${facts.sequence_type}`);
-  }
-  // An identity's sequence belongs to its column and cannot be handed over: the new column (NOT NULL by
-  // then) gets an identity of its own with the same options (its type is the column's), which goes on
-  // from where the old one stands (the swap's lock keeps inserts out meanwhile), and takes the old
-  // sequence's name once that is gone with the old column.
-  if (facts.sequence !== null && facts.identity) {
-    const successor = `${q(facts.sequence_schema!)}.${q(context.objectName('seq'))}`;
-    const generated = facts.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
-    carried.beforeDrop.push(
-      `ALTER TABLE ${q(table)} ALTER COLUMN ${q(twin)} ADD GENERATED ${generated} AS IDENTITY (SEQUENCE NAME ${successor} ${facts.options})`,
-      `SELECT setval(${stringLiteral(successor)}, last_value, is_called) FROM ${facts.sequence}`,
-    );
-    carried.afterSwap.push(`ALTER SEQUENCE ${successor} RENAME TO ${q(facts.sequence_name!)}`);
+  if (facts.sequence !== null) {
+    if (!facts.identity) {
+      // A serial's sequence would be dropped with the column: the new column takes it over, wide enough for its type.
+      carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} OWNED BY ${q(table)}.${q(twin)}`);
+      if (facts.sequence_type !== null) carried.beforeDrop.push(`ALTER SEQUENCE ${facts.sequence} AS ${facts.sequence_type}`);
+    } else {
+      // An identity's sequence belongs to its column and cannot be handed over: the new column (NOT NULL
+      // by then) gets an identity of its own with the same options, which goes on from where the old
+      // one stands (the swap's lock keeps inserts out meanwhile), and takes the old sequence's name
+      // once that is gone with the old column.
+      const successor = `${q(facts.sequence_schema!)}.${q(context.objectName('seq'))}`;
+      const generated = facts.identity === 'a' ? 'ALWAYS' : 'BY DEFAULT';
+      carried.beforeDrop.push(
+        `ALTER TABLE ${q(table)} ALTER COLUMN ${q(twin)} ADD GENERATED ${generated} AS IDENTITY (SEQUENCE NAME ${successor} ${identityOptions(facts)})`,
+        `SELECT setval(${stringLiteral(successor)}, last_value, is_called) FROM ${facts.sequence}`,
+      );
+      carried.afterSwap.push(`ALTER SEQUENCE ${successor} RENAME TO ${q(facts.sequence_name!)}`);
+    }
   }
 
   const indexes = await inspect.catalogRows<IndexRow>(
