@@ -8,6 +8,18 @@ export interface ColumnFacts {
   nullable: boolean;
   /** The default expression, or null. */
   default: string | null;
+  /**
+   * MySQL/MariaDB: what else a statement that re-states the column (MODIFY, CHANGE) must repeat, or
+   * the server resets it: a string column's character set and collation (to the table's), its comment.
+   */
+  mysql?: {
+    /** ` CHARACTER SET … COLLATE …` when the column's differ from the table's default, else ''. */
+    collation: string;
+    /** The comment, or ''. */
+    comment: string;
+    /** information_schema's EXTRA: `VIRTUAL GENERATED`, `on update current_timestamp()`, `INVISIBLE`, `auto_increment`, or ''. */
+    extra: string;
+  };
 }
 
 /**
@@ -114,6 +126,13 @@ export class SchemaInspector {
     return earlier.map((replaced) => replaced.column);
   }
 
+  /** Undo noteColumnReplaced: the operation replaces the column some other way after all. */
+  forgetColumnReplaced(table: string, column: string): void {
+    const replaced = this.replacedColumns.get(table) ?? [];
+    const last = replaced.at(-1);
+    if (last?.column === column) this.replacedColumns.set(table, replaced.slice(0, -1));
+  }
+
   /**
    * Record that an operation of this migration adds an index or constraint (`what`) on the columns of
    * `table` for which `uses` is true. Throws when an earlier operation replaces one of them and the
@@ -179,12 +198,27 @@ export class SchemaInspector {
 
   private async mysqlColumns(table: string): Promise<ColumnFacts[] | null> {
     const result = await this.db.raw(
-      `SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE = 'YES' AS nullable, COLUMN_DEFAULT AS \`default\`
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+      `SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE = 'YES' AS nullable, COLUMN_DEFAULT AS \`default\`,
+              CHARACTER_SET_NAME AS \`charset\`, COLLATION_NAME AS \`collation\`, COLUMN_COMMENT AS \`comment\`, EXTRA AS \`extra\`,
+              (SELECT TABLE_COLLATION FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME) AS table_collation
+         FROM information_schema.COLUMNS c WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
       [table],
     );
-    const rows = this.adapter.rows<{ name: string; type: string; nullable: unknown; default: string | null }>(result);
+    type Row = { name: string; type: string; nullable: unknown; default: string | null; charset: string | null; collation: string | null; comment: string | null; extra: string | null; table_collation: string | null };
+    const rows = this.adapter.rows<Row>(result);
     if (rows.length === 0) return null;
-    return rows.map((row) => ({ name: row.name, type: row.type, nullable: row.nullable === 1 || row.nullable === '1' || row.nullable === true, default: row.default }));
+    return rows.map((row) => ({
+      name: row.name,
+      type: row.type,
+      nullable: row.nullable === 1 || row.nullable === '1' || row.nullable === true,
+      default: row.default,
+      mysql: {
+        // Only a collation other than the table's: a re-statement without one gets the table's.
+        // (Binary strings report the `binary` character set, which their type already implies.)
+        collation: row.charset && row.collation && row.charset !== 'binary' && row.collation !== row.table_collation ? ` CHARACTER SET ${row.charset} COLLATE ${row.collation}` : '',
+        comment: row.comment ?? '',
+        extra: (row.extra ?? '').trim(),
+      },
+    }));
   }
 }

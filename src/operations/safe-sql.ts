@@ -1,5 +1,6 @@
 import type { OperationContext } from './types.js';
 import type { ColumnFacts } from './inspect.js';
+import { stringLiteral } from '../db/raw-sql.js';
 
 /**
  * The safe forms of common steps, per dialect. Each returns statements; the runner adds lock
@@ -50,14 +51,14 @@ export function setNotNull(context: OperationContext, table: string, column: Col
       `ALTER TABLE ${t} DROP CONSTRAINT ${check}`,
     ];
   }
-  return [`ALTER TABLE ${t} MODIFY ${c} ${column.type} NOT NULL${mysqlDefault(column)}, ALGORITHM=INPLACE, LOCK=NONE`];
+  return [`ALTER TABLE ${t} MODIFY ${c} ${mysqlType(column)} NOT NULL${mysqlDefault(column)}${mysqlComment(column)}, ALGORITHM=INPLACE, LOCK=NONE`];
 }
 
 export function dropNotNull(context: OperationContext, table: string, column: ColumnFacts): string {
   const t = context.quote(table);
   const c = context.quote(column.name);
   if (context.dialect === 'postgres') return `ALTER TABLE ${t} ALTER COLUMN ${c} DROP NOT NULL`;
-  return `ALTER TABLE ${t} MODIFY ${c} ${column.type} NULL${mysqlDefault(column)}, ALGORITHM=INPLACE, LOCK=NONE`;
+  return `ALTER TABLE ${t} MODIFY ${c} ${mysqlType(column)} NULL${mysqlDefault(column)}${mysqlComment(column)}, ALGORITHM=INPLACE, LOCK=NONE`;
 }
 
 export function setDefault(context: OperationContext, table: string, column: string, expression: string | null): string {
@@ -69,8 +70,22 @@ export function renameColumn(context: OperationContext, table: string, from: str
   return `ALTER TABLE ${context.quote(table)} RENAME COLUMN ${context.quote(from)} TO ${context.quote(to)}`;
 }
 
+/**
+ * MODIFY and CHANGE re-state the whole column, and what they leave out is reset: a string column's
+ * character set and collation to the table's (a silent change of how it compares, and a rebuild), its
+ * comment to none. The column's type with its character set and collation:
+ */
+export function mysqlType(column: ColumnFacts): string {
+  return `${column.type}${column.mysql?.collation ?? ''}`;
+}
+
+/** The column's COMMENT clause, or ''. */
+export function mysqlComment(column: ColumnFacts): string {
+  return column.mysql?.comment ? ` COMMENT ${stringLiteral(column.mysql.comment, 'mysql')}` : '';
+}
+
 /** MODIFY re-states the whole column: keep its default. MariaDB reports defaults as SQL (quoted strings, NULL). */
-function mysqlDefault(column: ColumnFacts): string {
+export function mysqlDefault(column: ColumnFacts): string {
   if (column.default === null || column.default === 'NULL') return '';
   return ` DEFAULT ${column.default}`;
 }

@@ -432,6 +432,115 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
     });
   });
 
+  it('alterColumn SET NOT NULL on MySQL: a NOT NULL twin that the backfill fills, so contract only renames and never rebuilds; collation, comment, default and index stay', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: PostgreSQL adds the NOT NULL through a validated CHECK, without a rebuild');
+    // '' is the placeholder of a varchar twin: rows that hold it must keep it.
+    const tags = (i: number) => (i % 10 === 0 ? null : i % 7 === 0 ? '' : `tag${i}`);
+    const setup = {
+      postgres: '',
+      mysql: `CREATE TABLE notes (id int PRIMARY KEY, tag varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NULL DEFAULT 'x' COMMENT 'the tag', body varchar(50) NULL, KEY notes_tag (tag, id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+${seed('notes', ['id', 'tag'], range(SEED).map((i) => [i, tags(i)]))}`,
+    };
+    await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'notes', column: 'tag', nullable: false, up: "CONCAT('t', id)" } }] }, async (h) => {
+      const { oldClient: old, newClient: neu } = h;
+      const s0 = await h.schemaSnapshot();
+      const tableId = () => innodbTableId(neu, 'notes');
+      const definition = async () => (await neu.raw<{ line: string }>(`SELECT CONCAT_WS(' ', COLUMN_TYPE, COLLATION_NAME, IS_NULLABLE, COLUMN_DEFAULT, COLUMN_COMMENT) AS line FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'notes' AND COLUMN_NAME = 'tag'`))[0]!.line;
+      expect(await definition()).toBe("varchar(20) latin1_bin YES 'x' the tag");
+      const id0 = await tableId();
+
+      await h.expand();
+      const twin = await twinOf(h, 'notes');
+      expect(await columnLine(h, 'notes', twin)).toBe(`notes.${twin} varchar(20) NOT NULL DEFAULT ''`);
+      // The old app's writes: its NULL is filled from up in the column, and the twin follows the column.
+      await old.insert('notes', { id: 101 });
+      expect(await one(neu, 'notes', 101)).toMatchObject({ tag: 'x', [twin]: 'x' });
+      await old.insert('notes', { id: 102, tag: null });
+      expect(await one(neu, 'notes', 102)).toMatchObject({ tag: 't102', [twin]: 't102' });
+      await old.update('notes', { tag: 'Renamed' }, { id: 1 });
+      expect(await value(neu, 'notes', 1, twin)).toBe('Renamed');
+      await old.update('notes', { body: 'only the body' }, { id: 2 });
+      expect(await value(neu, 'notes', 2, twin)).toBe('tag2');
+      await rollbackToS0(h, s0, 'notes', ['id', 'tag', 'body']);
+      expect(await definition()).toBe("varchar(20) latin1_bin YES 'x' the tag");
+
+      await h.expand();
+      await h.backfill();
+      expectSeveralBatches(h);
+      const twinAgain = await twinOf(h, 'notes');
+      expect(await countWhere(h, 'notes', 'tag IS NULL')).toBe(0);
+      expect(await countDiffering(h, 'notes', 'tag', `\`${twinAgain}\``)).toBe(0);
+      // The column's index has a copy on the twin, built at the end of the backfill.
+      expect((await h.schemaSnapshot()).indexes.filter((line) => line.includes(`(${twinAgain}, id)`))).toHaveLength(1);
+
+      await h.contract();
+      expect(await tableId()).toBe(id0);
+      await expectNoShims(h, 'notes');
+      expect(await definition()).toBe("varchar(20) latin1_bin NO 'x' the tag");
+      expect((await h.schemaSnapshot()).indexes).toContain('notes notes_tag (tag, id)');
+      expect(await value(neu, 'notes', 1, 'tag')).toBe('Renamed');
+      expect(await value(neu, 'notes', 7, 'tag')).toBe('');
+      expect(await value(neu, 'notes', 10, 'tag')).toBe('t10');
+      expect(await value(neu, 'notes', 102, 'tag')).toBe('t102');
+      // latin1_bin compares bytes: 'TAG3' is not 'tag3'.
+      expect(await countWhere(h, 'notes', "tag = 'TAG3'")).toBe(0);
+      await expect(neu.insert('notes', { id: 301, tag: null })).rejects.toThrow(/tag/);
+      await neu.insert('notes', { id: 302 });
+      expect(await value(neu, 'notes', 302, 'tag')).toBe('x');
+    });
+  });
+
+  it('alterColumn SET NOT NULL on MySQL: a NULL written after the backfill stops contract before the swap, naming the fix; a rerun finishes', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: the twin and its checks');
+    const setup = profilesSetup('score int NULL', (i) => i);
+    await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'profiles', column: 'score', nullable: false } }] }, async (h) => {
+      const { oldClient: old, newClient: neu } = h;
+      await h.expand();
+      await h.backfill();
+      // The old app is still running: its NULL keeps the twin's placeholder rather than failing.
+      await old.update('profiles', { score: null }, { id: 4 });
+      await old.insert('profiles', { id: 101, locale: 'fr_FR' });
+      await expect(h.contract()).rejects.toThrow(/profiles\.score has NULLs again, written after the backfill; give "up" to fill them, or fix the rows, then rerun contract/);
+      expect((await h.tandem.status()).find((s) => s.id === h.migrationId)?.phase).toBe('failed');
+      // Nothing was swapped: the column is still nullable, and the apps' writes go on.
+      expect(await columnLine(h, 'profiles', 'score')).toBe('profiles.score int(11) NULL');
+      await old.knex('profiles').whereNull('score').update({ score: -1 });
+      await h.contract();
+      await expectNoShims(h, 'profiles');
+      expect(await columnLine(h, 'profiles', 'score')).toBe('profiles.score int(11) NOT NULL');
+      expect(num(await value(neu, 'profiles', 4, 'score'))).toBe(-1);
+      expect(num(await value(neu, 'profiles', 5, 'score'))).toBe(5);
+      await expect(neu.insert('profiles', { id: 301, locale: 'en_GB' })).rejects.toThrow(/score/);
+    });
+  });
+
+  it('alterColumn SET NOT NULL on MySQL rebuilds in place with "rebuild": true, and for a column a foreign key uses', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: the rebuild');
+    const setup = {
+      postgres: '',
+      mysql: `CREATE TABLE teams (id int PRIMARY KEY) ENGINE=InnoDB;
+CREATE TABLE players (id int PRIMARY KEY, team_id int NULL, nick varchar(20) NULL, CONSTRAINT players_team FOREIGN KEY (team_id) REFERENCES teams (id)) ENGINE=InnoDB;
+INSERT INTO teams (id) VALUES (1), (2);
+${seed('players', ['id', 'team_id', 'nick'], range(SEED).map((i) => [i, (i % 2) + 1, `p${i}`]))}`,
+    };
+    const operations = [
+      { alterColumn: { table: 'players', column: 'nick', nullable: false, rebuild: true } },
+      { alterColumn: { table: 'players', column: 'team_id', nullable: false } },
+    ];
+    await scenario(ctx, kind, { setup, operations }, async (h) => {
+      const id0 = await innodbTableId(h.newClient, 'players');
+      await h.expand();
+      // Neither goes through a twin.
+      expect((await h.newClient.columns('players')).filter((c) => TWIN.test(c))).toEqual([]);
+      await h.backfill();
+      await h.contract();
+      expect(await innodbTableId(h.newClient, 'players')).not.toBe(id0);
+      expect(await columnLine(h, 'players', 'nick')).toBe('players.nick varchar(20) NOT NULL');
+      expect(await columnLine(h, 'players', 'team_id')).toBe('players.team_id int(11) NOT NULL');
+      expect((await h.schemaSnapshot()).constraints.join('\n')).toMatch(/players_team/);
+    });
+  });
+
   it('alterColumn DROP NOT NULL: the new app may omit the column at once; rollback restores NOT NULL once the NULLs are fixed', async (ctx) => {
     const setup = profilesSetup('country varchar(2) NOT NULL', () => 'DE');
     await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'profiles', column: 'country', nullable: true } }] }, async (h) => {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
-import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import { buildShim } from '../shims/index.js';
-import { emptyPhases, type OperationContext, type Operation, type PhaseSql } from '../types.js';
+import { emptyPhases, type CompiledStatement, type OperationContext, type Operation, type PhaseSql } from '../types.js';
 
 const args = z
   .object({
@@ -16,6 +16,7 @@ const args = z
     down: z.string().optional().describe('SQL expression: the old value from the new one, which it names by the column\'s name (default: the new value itself)'),
     nullable: z.boolean().optional(),
     default: z.string().nullable().optional().describe('new default; null drops it'),
+    rebuild: z.boolean().optional().describe('MySQL/MariaDB, SET NOT NULL: make the column NOT NULL in place at contract (an online table rebuild) instead of through a NOT NULL twin filled by the backfill'),
   })
   .strict()
   .refine((a) => a.type !== undefined || a.nullable !== undefined || a.default !== undefined, { message: 'give at least one of type, nullable or default' });
@@ -42,12 +43,14 @@ export const alterColumn: Operation<Args> = {
     if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
       throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
     }
+    if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
+    if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
   },
   async compile(a, context) {
     const current = (await context.inspect.column(a.table, a.column))!;
     if (a.type !== undefined) return changeType(a, current, context);
     const phases = emptyPhases();
-    if (a.nullable === false && current.nullable) Object.assign(phases, await requireValues(a, current, context));
+    if (a.nullable === false && current.nullable) Object.assign(phases, (await requireValuesByTwin(a, current, context)) ?? (await requireValues(a, current, context)));
     if (a.nullable === true && !current.nullable) {
       phases.expand.push(dropNotNull(context, a.table, current));
       phases.rollback.push(...setNotNull(context, a.table, current, context.objectName('nn')));
@@ -79,7 +82,21 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
     columns,
     rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(instant ? { placeholder: instant.twinDefault } : {}) }],
   });
-  const swap: Swap = { table: a.table, column: a.column, oldType: current.type, twin: { ...twin, default: finalDefault }, nullable: finalNullable, shim, up, columns, instant, carried };
+  const swap: Swap = {
+    table: a.table,
+    column: a.column,
+    oldType: context.dialect === 'mysql' ? mysqlType(current) : current.type,
+    twin: { ...twin, default: finalDefault },
+    nullable: finalNullable,
+    oldNullable: current.nullable,
+    comment: context.dialect === 'mysql' ? mysqlComment(current) : '',
+    checks: [],
+    shim,
+    up,
+    columns,
+    instant,
+    carried,
+  };
   const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
   return {
     expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column)), ...shim.install],
@@ -125,6 +142,12 @@ interface Swap {
   twin: ColumnFacts;
   /** Whether the column ends up nullable. */
   nullable: boolean;
+  /** Whether the old column is nullable (MySQL: the swap keeps it so, which is no rebuild). */
+  oldNullable: boolean;
+  /** MySQL: the column's COMMENT clause, which the twin takes at the swap. */
+  comment: string;
+  /** MySQL: checks run once no write can slip past them any more, before the swap. */
+  checks: CompiledStatement[];
   shim: { remove: string[] };
   up: string;
   columns: Array<{ name: string; type: string }>;
@@ -162,7 +185,7 @@ function postgresSwap(swap: Swap, context: OperationContext): string[] {
  * go right after. In the moment between the swap and dropping the copy, the copy writes into the
  * old column, so a value the old type cannot hold fails there instead of being lost.
  */
-function mysqlSwap(swap: Swap, context: OperationContext): string[] {
+function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
   const q = context.quote;
   const copy = buildShim(context.dialect, { table: swap.table, name: context.objectName('swap'), columns: swap.columns, rules: [{ kind: 'copy', column: swap.twin.name, expression: swap.up }] });
   // One online ALTER swaps the names and gives the twin its final NOT NULL and default. Once the copy
@@ -170,18 +193,96 @@ function mysqlSwap(swap: Swap, context: OperationContext): string[] {
   // out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped: so it becomes nullable, or, when
   // the twin was NOT NULL from the start, keeps its NOT NULL and gets a default (no rebuild).
   const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
-  const oldColumn = swap.instant ? `${swap.oldType} NOT NULL DEFAULT ${swap.instant.oldDefault}` : `${swap.oldType} NULL`;
+  const oldColumn = swap.instant && !swap.oldNullable ? `${swap.oldType} NOT NULL DEFAULT ${swap.instant.oldDefault}` : `${swap.oldType} NULL`;
   // With the instant twin the swap only renames and changes defaults: MariaDB states INSTANT (and so
   // refuses rather than rebuilds, and the redo-room wait before a rewrite skips it).
   const algorithm = swap.instant && context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE';
   return [
     ...copy.install,
     ...swap.shim.remove,
-    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}, ${algorithm}`,
+    ...swap.checks,
+    `ALTER TABLE ${q(swap.table)} CHANGE ${q(swap.column)} ${q(swap.twin.name)} ${oldColumn}, CHANGE ${q(swap.twin.name)} ${q(swap.column)} ${swap.twin.type} ${swap.nullable ? 'NULL' : 'NOT NULL'}${twinDefault}${swap.comment}, ${algorithm}`,
     ...copy.remove,
     // After the swap the old column has the twin's name.
     dropColumn(context, swap.table, swap.twin.name, swap.carried.dropColumnClauses),
   ];
+}
+
+/**
+ * MySQL/MariaDB SET NOT NULL without a table rebuild. InnoDB rebuilds the whole table to make a
+ * column NOT NULL: online, but the table's size in I/O and redo at once, while the app runs, and on
+ * a replica one long ALTER. Instead the column gets a twin that is NOT NULL from the start (instant,
+ * with a placeholder default), which a shim keeps equal to the column, the backfill fills in
+ * throttled batches, and contract swaps in by renaming both (instant) before it drops the old one.
+ * `up` still fills the column's own NULLs, so both app versions read filled values before contract.
+ * Null (the caller rebuilds instead) for `rebuild`, a type without a placeholder, a generated, ON
+ * UPDATE, invisible or AUTO_INCREMENT column, and a column with what cannot move to a new one (a
+ * foreign key, a FULLTEXT index, a CHECK or trigger that names it).
+ */
+async function requireValuesByTwin(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql | null> {
+  if (context.dialect !== 'mysql' || a.rebuild === true || current.mysql === undefined || current.mysql.extra !== '') return null;
+  const placeholder = mysqlPlaceholder(current.type, context.mariadb);
+  if (placeholder === null) return null;
+  const q = context.quote;
+  const twinName = context.objectName('new');
+  let carried: CarriedDependents;
+  try {
+    carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, nullable: false });
+  } catch (error) {
+    // A refusal (an Error of tandem's, with no server code) means the rebuild; a failed query does not.
+    if (!(error instanceof Error) || 'code' in error) throw error;
+    context.inspect.forgetColumnReplaced(a.table, a.column);
+    return null;
+  }
+  const type = mysqlType(current);
+  await context.inspect.noteColumnAdded(a.table, { name: twinName, type: current.type, nullable: false, default: placeholder, mysql: { ...current.mysql, comment: '' } });
+  const columns = (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type }));
+  const table = q(a.table);
+  const column = q(a.column);
+  const twin = q(twinName);
+  const shim = buildShim(context.dialect, {
+    table: a.table,
+    name: context.objectName('fill'),
+    columns,
+    rules: [
+      ...(a.up !== undefined ? [{ kind: 'fill' as const, column: a.column, expression: a.up }] : []),
+      // NEW.column: the value after the fill above. A NULL left in it keeps the placeholder rather
+      // than failing the old app's write; the NULL checks below find the row.
+      { kind: 'copy' as const, column: twinName, expression: `COALESCE(NEW.${column}, ${placeholder})` },
+    ],
+  });
+  const nulls = `SELECT 1 FROM ${table} WHERE ${column} IS NULL LIMIT 1`;
+  const fix = a.up === undefined ? 'give "up" to fill them, or fix the rows' : 'fix "up" (it gave NULL) or the rows';
+  const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
+  const swap: Swap = {
+    table: a.table,
+    column: a.column,
+    oldType: type,
+    twin: { name: twinName, type, nullable: false, default: finalDefault },
+    nullable: false,
+    oldNullable: true,
+    comment: mysqlComment(current),
+    // After the swap's strict copy is in place a NULL fails its write, so none can come after this check.
+    checks: [{ sql: nulls, assertEmpty: `${a.table}.${a.column} has NULLs again, written after the backfill; ${fix}, then rerun contract` }],
+    shim,
+    up: column,
+    columns,
+    instant: { twinDefault: placeholder, oldDefault: placeholder },
+    carried,
+  };
+  return {
+    expand: [addColumn(context, a.table, besideColumn(context, `${twin} ${type} NOT NULL DEFAULT ${placeholder}`, a.column)), ...shim.install],
+    backfill: [
+      ...(a.up !== undefined ? [`UPDATE ${table} SET ${column} = (${a.up}) WHERE ${column} IS NULL`] : []),
+      // Before the long walk below: fail while rollback is still possible, rather than at contract.
+      { sql: nulls, assertEmpty: `${a.table}.${a.column} still has NULLs; ${fix}, then rerun backfill` },
+      // A row whose value is the placeholder itself is rewritten with the same value.
+      `UPDATE ${table} SET ${twin} = COALESCE(${column}, ${placeholder}) WHERE ${twin} <=> ${placeholder}`,
+      ...carried.buildIndexes,
+    ],
+    contract: mysqlSwap(swap, context),
+    rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],
+  };
 }
 
 /** SET NOT NULL: fill NULLs from `up` (old app's writes via a shim, existing rows via the backfill), constrain at contract. */
