@@ -319,7 +319,7 @@ export async function runOnce(kind, scenario, tool, options) {
     if (options.serverSettings?.[kind]) result.server_settings = options.serverSettings[kind];
     // PostgreSQL with version schemas renames a column through the views: no backfill, nothing to bound.
     const backfills = !(scenario.renamesThroughViews && kind === 'postgres' && options.versionSchemas);
-    const measureBound = tool !== 'naive' && scenario.bound && backfills;
+    const measureBound = tool !== 'naive' && scenario.bound?.column[kind] !== undefined && backfills;
     if (!seeded) await seed(kind, db, options.rows, measureBound);
     else if (!measureBound) for (const copy of BOUND_TABLES) await db.query(`DROP TABLE ${copy}`);
     const sizeBefore = await tableBytes(kind, db);

@@ -4,7 +4,7 @@
 // `amount` and `<note>` together and inserts rows. Every write keeps `<note> = 'n' || amount`, so a
 // scenario's `check` query can count rows where a write was lost or a shim copied a wrong value.
 //
-// The backfill's bound (scenarios with a backfill): the backfill's UPDATE as one unbatched
+// The backfill's bound (scenarios with a backfill on that database: `bound.column` names them): the backfill's UPDATE as one unbatched
 // statement on a copy of the table, measured in the same run, twice: on `items_bound`, a plain
 // copy with the new column added by hand (`bound.update`, with `{table}` and `{column}` filled in),
 // and on `items_bound_shim`, where tandem's expand of the same operations put the new column and
@@ -120,6 +120,8 @@ export const SCENARIOS = [
     },
     operations: [{ alterColumn: { table: 'items', column: 'note', nullable: false } }],
     check: noteCheck('note'),
+    // MySQL/MariaDB: a NOT NULL twin that the backfill fills (PostgreSQL only checks for NULLs: no walk, nothing to bound).
+    bound: { column: { mysql: "note_nn VARCHAR(100) NOT NULL DEFAULT ''" }, update: "UPDATE {table} SET {column} = COALESCE(note, '') WHERE {column} <=> ''" },
   },
   {
     name: 'long-transaction',

@@ -265,7 +265,7 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
 
   it('alterColumn type of a NOT NULL column on MySQL: the twin is NOT NULL from expand, so contract only renames and never rebuilds the table', async (ctx) => {
     if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: PostgreSQL adds the NOT NULL through a validated CHECK, without a rebuild');
-    const setup = { postgres: '', mysql: `CREATE TABLE entries (id int PRIMARY KEY, amount int NOT NULL, memo varchar(20) NULL) ENGINE=InnoDB;\n${seed('entries', ['id', 'amount'], range(SEED).map((i) => [i, i * 10 + 1]))}` };
+    const setup = { postgres: '', mysql: `CREATE TABLE entries (id int PRIMARY KEY, amount int NOT NULL COMMENT 'in cents', memo varchar(20) NULL) ENGINE=InnoDB;\n${seed('entries', ['id', 'amount'], range(SEED).map((i) => [i, i * 10 + 1]))}` };
     await scenario(ctx, kind, { setup, operations: [{ alterColumn: { table: 'entries', column: 'amount', type: 'bigint' } }] }, async (h) => {
       const { oldClient: old, newClient: neu } = h;
       const tableId = () => innodbTableId(neu, 'entries');
@@ -297,6 +297,8 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
       await expectNoShims(h, 'entries');
       // No placeholder default is left: like amount before, the column has none.
       expect(await columnLine(h, 'entries', 'amount')).toMatch(/^entries\.amount bigint(\(20\))? NOT NULL$/);
+      // The swap re-states the column: its comment goes with it.
+      expect((await neu.raw<{ comment: string }>(`SELECT COLUMN_COMMENT AS comment FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'entries' AND COLUMN_NAME = 'amount'`))[0]!.comment).toBe('in cents');
       expect(num(await value(neu, 'entries', 1, 'amount'))).toBe(7);
       expect(num(await value(neu, 'entries', 40, 'amount'))).toBe(401);
       expect(num(await value(neu, 'entries', 101, 'amount'))).toBe(5);
