@@ -126,6 +126,25 @@ export class SchemaInspector {
     return earlier.map((replaced) => replaced.column);
   }
 
+  /**
+   * MySQL/MariaDB: what keeps InnoDB from adding a column to the table instantly. A FULLTEXT index
+   * (its hidden FTS_DOC_ID column) rules out INSTANT, and every online rebuild too: those want
+   * LOCK=SHARED, writes blocked. ROW_FORMAT=COMPRESSED rules out INSTANT; an online rebuild works. (A
+   * FULLTEXT index dropped since the table's last rebuild leaves FTS_DOC_ID behind, which only
+   * InnoDB's own tables show, to a user with PROCESS: not detected here.)
+   */
+  async mysqlInstantAddBlockers(table: string): Promise<{ fulltext: string[]; compressed: boolean }> {
+    const rows = this.adapter.rows<{ fulltext: string | null; row_format: string | null }>(
+      await this.db.raw(
+        `SELECT (SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME SEPARATOR ',') FROM information_schema.STATISTICS
+                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_TYPE = 'FULLTEXT') AS \`fulltext\`,
+                (SELECT ROW_FORMAT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?) AS \`row_format\``,
+        [table, table],
+      ),
+    );
+    return { fulltext: rows[0]?.fulltext ? rows[0].fulltext.split(',') : [], compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
+  }
+
   /** Undo noteColumnReplaced: the operation replaces the column some other way after all. */
   forgetColumnReplaced(table: string, column: string): void {
     const replaced = this.replacedColumns.get(table) ?? [];

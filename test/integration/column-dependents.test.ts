@@ -505,7 +505,8 @@ CREATE TABLE checked (id int PRIMARY KEY, x int NOT NULL, CONSTRAINT checked_x_p
 CREATE TABLE derived (id int PRIMARY KEY, x int NOT NULL, y int AS (x * 2) VIRTUAL);
 CREATE TABLE audited (id int PRIMARY KEY, x int NOT NULL);
 CREATE TRIGGER audited_x BEFORE UPDATE ON audited FOR EACH ROW SET NEW.x = NEW.x + 0;
-CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_ab (a, b));`;
+CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_ab (a, b));
+CREATE TABLE posts (id int PRIMARY KEY, title varchar(50) NULL, body text NULL, FULLTEXT KEY posts_body (body));`;
     await scenario(ctx, 'mysql', { setup, operations: [change('parent', 'code')] }, async (h) => {
       await expectRefused(h, change('parent', 'code'), /column parent\.code is in foreign key child_code_fk \(child\.code → parent\.code\); MySQL will not drop a column that a foreign key uses/);
       await expectRefused(h, change('child', 'code'), /column child\.code is in foreign key child_code_fk/);
@@ -517,6 +518,14 @@ CREATE TABLE pair (id int PRIMARY KEY, a int NOT NULL, b int NOT NULL, KEY pair_
       await expectRefused(h, change('pair', 'id'), /column id is part of the primary key of pair; on MySQL\/MariaDB a key column \(and its AUTO_INCREMENT\) moves to a new column only with a table copy/);
       await expectRefused(h, { renameColumn: { table: 'pair', from: 'id', to: 'pair_id' } }, /column id is part of the primary key of pair; on MySQL\/MariaDB both names must work through a twin column, and InnoDB moves its clustered key/);
       await expectRefused(h, { dropColumn: { table: 'child', column: 'code' } }, /column child\.code is in foreign key child_code_fk \(child\.code → parent\.code\); MySQL will not drop a column that a foreign key uses: drop the key in an earlier migration/);
+      // InnoDB adds a column to a table with a FULLTEXT index, or rebuilds it, only with writes blocked.
+      const fulltext = /table posts has FULLTEXT index posts_body: InnoDB adds no column to it without a table rebuild, and rebuilds it only with writes blocked \(LOCK=SHARED\); drop the FULLTEXT index posts_body in an earlier migration/;
+      await expectRefused(h, { addColumn: { table: 'posts', column: { name: 'slug', type: 'varchar(50)' } } }, fulltext);
+      await expectRefused(h, { renameColumn: { table: 'posts', from: 'title', to: 'headline' } }, fulltext);
+      await expectRefused(h, { alterColumn: { table: 'posts', column: 'id', type: 'bigint' } }, /part of the primary key/);
+      await expectRefused(h, { alterColumn: { table: 'posts', column: 'title', type: 'varchar(80)' } }, fulltext);
+      await expectRefused(h, { alterColumn: { table: 'posts', column: 'title', nullable: false } }, fulltext);
+      await expectRefused(h, { alterColumn: { table: 'posts', column: 'title', nullable: false, rebuild: true } }, fulltext);
     });
   });
 });

@@ -516,30 +516,58 @@ ${seed('notes', ['id', 'tag'], range(SEED).map((i) => [i, tags(i)]))}`,
     });
   });
 
-  it('alterColumn SET NOT NULL on MySQL rebuilds in place with "rebuild": true, and for a column a foreign key uses', async (ctx) => {
+  it('alterColumn SET NOT NULL on MySQL rebuilds in place with "rebuild": true, for a column a foreign key uses, and on a ROW_FORMAT=COMPRESSED table', async (ctx) => {
     if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: the rebuild');
     const setup = {
       postgres: '',
       mysql: `CREATE TABLE teams (id int PRIMARY KEY) ENGINE=InnoDB;
 CREATE TABLE players (id int PRIMARY KEY, team_id int NULL, nick varchar(20) NULL, CONSTRAINT players_team FOREIGN KEY (team_id) REFERENCES teams (id)) ENGINE=InnoDB;
 INSERT INTO teams (id) VALUES (1), (2);
-${seed('players', ['id', 'team_id', 'nick'], range(SEED).map((i) => [i, (i % 2) + 1, `p${i}`]))}`,
+${seed('players', ['id', 'team_id', 'nick'], range(SEED).map((i) => [i, (i % 2) + 1, `p${i}`]))}
+CREATE TABLE posts (id int PRIMARY KEY, title varchar(50) NULL) ENGINE=InnoDB ROW_FORMAT=COMPRESSED;
+${seed('posts', ['id', 'title'], range(SEED).map((i) => [i, `t${i}`]))}`,
     };
     const operations = [
       { alterColumn: { table: 'players', column: 'nick', nullable: false, rebuild: true } },
       { alterColumn: { table: 'players', column: 'team_id', nullable: false } },
+      // InnoDB adds no column instantly to a compressed table: a twin would fail expand.
+      { alterColumn: { table: 'posts', column: 'title', nullable: false } },
     ];
     await scenario(ctx, kind, { setup, operations }, async (h) => {
-      const id0 = await innodbTableId(h.newClient, 'players');
+      const ids = async () => [await innodbTableId(h.newClient, 'players'), await innodbTableId(h.newClient, 'posts')];
+      const ids0 = await ids();
       await h.expand();
-      // Neither goes through a twin.
+      // None goes through a twin.
       expect((await h.newClient.columns('players')).filter((c) => TWIN.test(c))).toEqual([]);
+      expect((await h.newClient.columns('posts')).filter((c) => TWIN.test(c))).toEqual([]);
       await h.backfill();
       await h.contract();
-      expect(await innodbTableId(h.newClient, 'players')).not.toBe(id0);
+      const ids1 = await ids();
+      expect(ids1[0]).not.toBe(ids0[0]);
+      expect(ids1[1]).not.toBe(ids0[1]);
+      expect(await columnLine(h, 'posts', 'title')).toBe('posts.title varchar(50) NOT NULL');
       expect(await columnLine(h, 'players', 'nick')).toBe('players.nick varchar(20) NOT NULL');
       expect(await columnLine(h, 'players', 'team_id')).toBe('players.team_id int(11) NOT NULL');
       expect((await h.schemaSnapshot()).constraints.join('\n')).toMatch(/players_team/);
+    });
+  });
+
+  it('renameColumn on MySQL: the new name keeps the column\'s collation and comment (a new column would get the table\'s and none)', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: a re-stated column takes the table\'s collation');
+    const setup = {
+      postgres: '',
+      mysql: `CREATE TABLE codes (id int PRIMARY KEY, code varchar(10) CHARACTER SET ascii COLLATE ascii_bin NOT NULL COMMENT 'case matters', memo varchar(10) CHARACTER SET ascii COLLATE ascii_bin NULL COMMENT 'free text') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+${seed('codes', ['id', 'code', 'memo'], range(SEED).map((i) => [i, `C${i}`, `m${i}`]))}`,
+    };
+    const operations = [{ renameColumn: { table: 'codes', from: 'code', to: 'sku' } }, { renameColumn: { table: 'codes', from: 'memo', to: 'note' } }];
+    await scenario(ctx, kind, { setup, operations }, async (h) => {
+      const definitions = async () => (await h.newClient.raw<{ line: string }>(`SELECT CONCAT_WS(' ', COLUMN_NAME, COLUMN_TYPE, COLLATION_NAME, IS_NULLABLE, NULLIF(COLUMN_COMMENT, '')) AS line FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'codes' ORDER BY ORDINAL_POSITION`)).map((row) => row.line);
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      expect(await definitions()).toEqual(['id int(11) NO', 'sku varchar(10) ascii_bin NO case matters', 'note varchar(10) ascii_bin YES free text']);
+      expect(await countWhere(h, 'codes', "sku = 'c1'")).toBe(0);
+      expect(await countWhere(h, 'codes', "sku = 'C1'")).toBe(1);
     });
   });
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { columnDefinition, columnSpec, identifier, isConstantDefault } from '../column-spec.js';
 import { addColumn as addColumnSql, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
+import { refuseFulltextTable } from '../mysql-fulltext.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
@@ -34,6 +35,7 @@ export const addColumn: Operation<z.infer<typeof args>> = {
     if (!a.column.nullable && a.column.default === undefined && a.up === undefined) {
       throw new Error(`column ${a.column.name} is NOT NULL with neither "default" nor "up": the old app's inserts and the existing rows would have no value; give one of them`);
     }
+    if (context.dialect === 'mysql') await refuseFulltextTable(context, a.table);
   },
   async compile(a, context) {
     const { table, column } = a;

@@ -3,6 +3,7 @@ import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
 import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
+import { refuseFulltextTable } from '../mysql-fulltext.js';
 import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type CompiledStatement, type OperationContext, type Operation, type PhaseSql } from '../types.js';
@@ -43,6 +44,7 @@ export const alterColumn: Operation<Args> = {
     if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
       throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
     }
+    if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && (await context.inspect.column(a.table, a.column))!.nullable))) await refuseFulltextTable(context, a.table);
     if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
     if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
   },
@@ -216,13 +218,14 @@ function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
  * throttled batches, and contract swaps in by renaming both (instant) before it drops the old one.
  * `up` still fills the column's own NULLs, so both app versions read filled values before contract.
  * Null (the caller rebuilds instead) for `rebuild`, a type without a placeholder, a generated, ON
- * UPDATE, invisible or AUTO_INCREMENT column, and a column with what cannot move to a new one (a
- * foreign key, a FULLTEXT index, a CHECK or trigger that names it).
+ * UPDATE, invisible or AUTO_INCREMENT column, a ROW_FORMAT=COMPRESSED table (no column is added to
+ * it instantly), and a column with what cannot move to a new one (a foreign key, a FULLTEXT index, a
+ * CHECK or trigger that names it). A table with a FULLTEXT index is refused in validate.
  */
 async function requireValuesByTwin(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql | null> {
   if (context.dialect !== 'mysql' || a.rebuild === true || current.mysql === undefined || current.mysql.extra !== '') return null;
   const placeholder = mysqlPlaceholder(current.type, context.mariadb);
-  if (placeholder === null) return null;
+  if (placeholder === null || (await context.inspect.mysqlInstantAddBlockers(a.table)).compressed) return null;
   const q = context.quote;
   const twinName = context.objectName('new');
   let carried: CarriedDependents;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import { carryDependents, constraintSteps } from '../column-dependents/index.js';
-import { addColumn, besideColumn, dropColumn, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
+import type { ColumnFacts } from '../inspect.js';
+import { refuseFulltextTable } from '../mysql-fulltext.js';
+import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
@@ -30,13 +32,14 @@ export const renameColumn: Operation<Args> = {
     if (context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.from)) {
       throw new Error(`column ${a.from} is part of the primary key of ${a.table}; on MySQL/MariaDB both names must work through a twin column, and InnoDB moves its clustered key (and AUTO_INCREMENT) to a new column only with a table copy, which tandem does not make: keep the name, or rename it with a plain ALTER TABLE … RENAME COLUMN (instant) in a release that switches every app instance at once`);
     }
+    if (context.dialect === 'mysql') await refuseFulltextTable(context, a.table);
   },
   async compile(a, context) {
     if (context.versionSchemas) return renameThroughViews(a, context);
     const q = context.quote;
     const from = (await context.inspect.column(a.table, a.from))!;
     const carried = await carryDependents(context, { table: a.table, column: a.from, by: a.to, finalName: a.to });
-    const twin = { name: a.to, type: from.type, nullable: true, default: null };
+    const twin: ColumnFacts = { name: a.to, type: from.type, nullable: true, default: null, ...(from.mysql ? { mysql: from.mysql } : {}) };
     await context.inspect.noteColumnAdded(a.table, twin);
     const shim = buildShim(context.dialect, {
       table: a.table,
@@ -46,7 +49,8 @@ export const renameColumn: Operation<Args> = {
     });
     const finalFacts = { ...twin, default: from.default };
     return {
-      expand: [addColumn(context, a.table, besideColumn(context, `${q(a.to)} ${from.type}${context.dialect === 'mysql' ? ' NULL' : ''}`, a.from)), ...shim.install],
+      // MySQL: with the column's collation and comment, which a new column would not have.
+      expand: [addColumn(context, a.table, besideColumn(context, context.dialect === 'mysql' ? `${q(a.to)} ${mysqlType(from)} NULL${mysqlComment(from)}` : `${q(a.to)} ${from.type}`, a.from)), ...shim.install],
       backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildIndexes],
       // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
