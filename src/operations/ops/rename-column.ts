@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
-import { carryDependents, constraintSteps } from '../column-dependents/index.js';
+import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import type { ColumnFacts } from '../inspect.js';
+import { mysqlPlaceholder } from '../mysql-placeholder.js';
+import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
 import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
@@ -39,6 +41,8 @@ export const renameColumn: Operation<Args> = {
     const q = context.quote;
     const from = (await context.inspect.column(a.table, a.from))!;
     const carried = await carryDependents(context, { table: a.table, column: a.from, by: a.to, finalName: a.to });
+    const required = requiredTwin(from, context);
+    if (required !== null) return renameThroughRequiredTwin(a, from, required, carried, context);
     const twin: ColumnFacts = { name: a.to, type: from.type, nullable: true, default: null, ...(from.mysql ? { mysql: from.mysql } : {}) };
     await context.inspect.noteColumnAdded(a.table, twin);
     const shim = buildShim(context.dialect, {
@@ -71,6 +75,53 @@ export const renameColumn: Operation<Args> = {
     };
   },
 };
+
+/**
+ * MySQL/MariaDB, a NOT NULL column: the twin is NOT NULL from expand, holding the type's unset marker
+ * as its DEFAULT until the shim or the backfill fills it, as a required new column does
+ * (add-column.ts). Otherwise contract would make the twin NOT NULL and the old column nullable, two
+ * rebuilds of the whole table. The marker, not a placeholder such as 0: the new app writes the twin,
+ * and on INSERT a twin holding the marker counts as not written. Null when the type has no marker,
+ * for a generated, ON UPDATE or AUTO_INCREMENT column, and when the column has no default and its
+ * type no constant to stand in for one between the shim's end and the drop.
+ */
+function requiredTwin(from: ColumnFacts, context: OperationContext): { marker: UnsetMarker; fromDefault: string | null } | null {
+  if (context.dialect !== 'mysql' || from.nullable || (from.mysql?.extra ?? '') !== '') return null;
+  const marker = mysqlUnsetMarker(from.type, context.mariadb);
+  if (marker === null) return null;
+  if (from.default !== null && from.default !== 'NULL') return { marker, fromDefault: null };
+  // Once the shim is gone nobody fills the old column, and inserts that leave it out would fail
+  // until it is dropped: it gets a default (instant) rather than losing its NOT NULL (a rebuild).
+  const fromDefault = mysqlPlaceholder(from.type, context.mariadb);
+  return fromDefault === null ? null : { marker, fromDefault };
+}
+
+async function renameThroughRequiredTwin(a: Args, from: ColumnFacts, required: { marker: UnsetMarker; fromDefault: string | null }, carried: CarriedDependents, context: OperationContext): Promise<PhaseSql> {
+  const q = context.quote;
+  const { marker } = required;
+  await context.inspect.noteColumnAdded(a.table, { name: a.to, type: from.type, nullable: false, default: marker.literal, ...(from.mysql ? { mysql: from.mysql } : {}) });
+  const shim = buildShim(context.dialect, {
+    table: a.table,
+    name: context.objectName('rename'),
+    columns: (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type })),
+    rules: [{ kind: 'twin', oldColumn: a.from, newColumn: a.to, up: q(a.from), down: q(a.to), unset: marker }],
+  });
+  const finalDefault = from.default !== null && from.default !== 'NULL' ? from.default : null;
+  return {
+    expand: [addColumn(context, a.table, besideColumn(context, `${q(a.to)} ${mysqlType(from)} NOT NULL DEFAULT ${marker.literal}${mysqlComment(from)}`, a.from)), ...shim.install],
+    // A row whose value is the marker itself is rewritten with the same value.
+    backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${holdsUnsetMarker(q(a.to), marker)}`, ...carried.buildIndexes],
+    // Defaults only: catalog changes. The shim goes last, as in the nullable case.
+    contract: [
+      setDefault(context, a.table, a.to, finalDefault),
+      ...(required.fromDefault !== null ? [setDefault(context, a.table, a.from, required.fromDefault)] : []),
+      ...shim.remove,
+      dropColumn(context, a.table, a.from, carried.dropColumnClauses),
+    ],
+    rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, a.to)],
+    views: [{ kind: 'hideColumn', table: a.table, column: a.from }],
+  };
+}
 
 /**
  * The new app reads and writes through its version schema, whose view of the table shows `from AS

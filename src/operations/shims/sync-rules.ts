@@ -31,6 +31,11 @@ export type SyncRule =
        * on INSERT a new column holding it counts as not written (NULL otherwise plays that part).
        */
       placeholder?: string;
+      /**
+       * MySQL: the same with an unset marker (a rename's NOT NULL twin, which the new app writes, so
+       * "not written" must be a value apps do not write: see mysql-unset-marker.ts).
+       */
+      unset?: UnsetMarker;
     }
   | {
       kind: 'fill';
