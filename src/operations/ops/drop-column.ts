@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
-import { dropColumn as dropColumnSql, dropNotNull, setNotNull } from '../safe-sql.js';
+import type { ColumnFacts } from '../inspect.js';
+import { mysqlPlaceholder } from '../mysql-placeholder.js';
+import { dropColumn as dropColumnSql, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlDroppedColumnClauses } from '../column-dependents/mysql.js';
 import { buildShim } from '../shims/index.js';
-import { emptyPhases, type Operation } from '../types.js';
+import { emptyPhases, type Operation, type OperationContext } from '../types.js';
 
 const args = z
   .object({
@@ -16,7 +18,8 @@ const args = z
 /**
  * The old app reads the column until it is retired, so it is dropped in contract. Meanwhile the
  * new app writes rows without it: with `down` a shim fills it for the old app; without, a NOT NULL
- * column without a default gives up its NOT NULL in expand (restored by rollback). The indexes that
+ * column without a default gives up its NOT NULL in expand (MySQL: gets a stand-in default;
+ * restored by rollback). The indexes that
  * contain the column go with it on both databases (src/operations/column-dependents/mysql.ts).
  */
 export const dropColumn: Operation<z.infer<typeof args>> = {
@@ -42,12 +45,26 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
       });
       // MySQL commits each step: a NOT NULL column without default must not outlive its shim, or
       // the new app's inserts fail between the two statements.
-      const loosen = context.dialect === 'mysql' && !facts.nullable && facts.default === null ? [dropNotNull(context, a.table, facts)] : [];
+      const loosen = context.dialect === 'mysql' && !facts.nullable && facts.default === null ? [loosenForOmission(a.table, facts, context).expand] : [];
       return { ...phases, expand: shim.install, contract: [...loosen, ...shim.remove, ...phases.contract], rollback: shim.remove };
     }
     if (!facts.nullable && facts.default === null) {
-      return { ...phases, expand: [dropNotNull(context, a.table, facts)], rollback: setNotNull(context, a.table, facts, context.objectName('nn')) };
+      const loosen = loosenForOmission(a.table, facts, context);
+      return { ...phases, expand: [loosen.expand], rollback: loosen.rollback };
     }
     return phases;
   },
 };
+
+/**
+ * Let inserts leave out a NOT NULL column without a default. PostgreSQL: DROP NOT NULL (catalog
+ * only). MySQL: a stand-in default (`0`, `''`, …; instant), because InnoDB rebuilds the whole table
+ * to drop a NOT NULL, and again to restore it on rollback, which NULLs would then fail. The old app
+ * reads the stand-in in the rows the new app writes (`down` gives them a real value); a type without
+ * one (ENUM, SET, JSON, …) loses its NOT NULL as on PostgreSQL.
+ */
+function loosenForOmission(table: string, facts: ColumnFacts, context: OperationContext): { expand: string; rollback: string[] } {
+  const standIn = context.dialect === 'mysql' ? mysqlPlaceholder(facts.type, context.mariadb) : null;
+  if (standIn !== null) return { expand: setDefault(context, table, facts.name, standIn), rollback: [setDefault(context, table, facts.name, null)] };
+  return { expand: dropNotNull(context, table, facts), rollback: setNotNull(context, table, facts, context.objectName('nn')) };
+}
