@@ -36,6 +36,8 @@ export class SchemaInspector {
   private readonly renamedInFlight = new Map<string, string>();
   /** table → columns this migration replaces by a twin or a new name (column-dependents). */
   private readonly replacedColumns = new Map<string, Array<{ column: string; keepsName: boolean }>>();
+  /** `table.column` → the operation of this migration that changes, adds, renames or drops it. */
+  private readonly claimedColumns = new Map<string, string>();
   /** Indexes and constraints this migration's operations add, not yet in the catalog. */
   private readonly addedDependents: Array<{ table: string; what: string; uses: (column: string) => boolean }> = [];
 
@@ -84,6 +86,7 @@ export class SchemaInspector {
    */
   settleMigration(): void {
     this.replacedColumns.clear();
+    this.claimedColumns.clear();
     this.addedDependents.length = 0;
     for (const { table, from, to } of this.pendingRenames) {
       const columns = this.cache.get(table);
@@ -143,6 +146,18 @@ export class SchemaInspector {
       ),
     );
     return { fulltext: rows[0]?.fulltext ? rows[0].fulltext.split(',') : [], compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
+  }
+
+  /**
+   * Record that `operation` changes the column (adds, alters, renames or drops it). Throws when an
+   * earlier operation of this migration does too: each compiles against the column as the catalog
+   * has it, so the second would undo or break the first (a rename would carry the old nullability;
+   * two twins' shims would race).
+   */
+  claimColumn(table: string, column: string, operation: string): void {
+    const earlier = this.claimedColumns.get(`${table}.${column}`);
+    if (earlier !== undefined) throw new Error(`column ${table}.${column} is changed by an earlier operation of this migration (${earlier}); each operation works from the column as it was before the migration: change it again in a later migration, or say it all in one alterColumn (type, nullable, default)`);
+    this.claimedColumns.set(`${table}.${column}`, operation);
   }
 
   /** Undo noteColumnReplaced: the operation replaces the column some other way after all. */

@@ -961,6 +961,21 @@ ${seed('codes', ['id', 'code', 'memo'], range(SEED).map((i) => [i, `C${i}`, `m${
     });
   });
 
+  it('two operations on one column in one migration are refused at compile, naming the earlier one', async (ctx) => {
+    const setup = profilesSetup('country varchar(2) NULL', () => 'DE');
+    const operations = [
+      { alterColumn: { table: 'profiles', column: 'country', nullable: false } },
+      // Compiled from the column as the catalog has it, the rename would give the new name the old
+      // nullability (and on MySQL the two twins' shims would race).
+      { renameColumn: { table: 'profiles', from: 'country', to: 'country_code' } },
+    ];
+    await scenario(ctx, kind, { setup, operations }, async (h) => {
+      const s0 = await h.schemaSnapshot();
+      await expect(h.expand()).rejects.toThrow(/operation 1 \(renameColumn\): column profiles\.country is changed by an earlier operation of this migration \(alterColumn\); each operation works from the column as it was before the migration: change it again in a later migration/);
+      expect(await h.schemaSnapshot()).toEqual(s0);
+    });
+  });
+
   // ------------------------------------------------------------------------- two operations, one table
   it('renameColumn + alterColumn (type) on the same table in one migration', async (ctx) => {
     const operations = [

@@ -29,6 +29,7 @@ export const addColumn: Operation<z.infer<typeof args>> = {
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (await context.inspect.column(a.table, a.column.name)) throw new Error(`column ${a.table}.${a.column.name} exists already`);
+    context.inspect.claimColumn(a.table, a.column.name, 'addColumn');
     if (a.column.primaryKey || a.column.unique || a.column.references) {
       throw new Error('addColumn takes no primaryKey, unique or references: add the column, then use addUnique or addForeignKey, which build them without blocking writes');
     }

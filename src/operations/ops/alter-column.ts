@@ -39,6 +39,7 @@ export const alterColumn: Operation<Args> = {
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (!(await context.inspect.column(a.table, a.column))) throw new Error(`column ${a.table}.${a.column} does not exist`);
+    context.inspect.claimColumn(a.table, a.column, 'alterColumn');
     // PostgreSQL moves the key to the twin's copy of its index at contract. InnoDB cannot move its
     // clustered key, or AUTO_INCREMENT, to another column in place: only a table copy can.
     if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {

@@ -29,6 +29,7 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (!(await context.inspect.column(a.table, a.column))) throw new Error(`column ${a.table}.${a.column} does not exist`);
+    context.inspect.claimColumn(a.table, a.column, 'dropColumn');
     if ((await context.inspect.primaryKey(a.table)).includes(a.column)) throw new Error(`column ${a.column} is part of the primary key of ${a.table}`);
   },
   async compile(a, context) {

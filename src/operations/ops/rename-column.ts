@@ -29,6 +29,8 @@ export const renameColumn: Operation<Args> = {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
     if (!(await context.inspect.column(a.table, a.from))) throw new Error(`column ${a.table}.${a.from} does not exist`);
     if (await context.inspect.column(a.table, a.to)) throw new Error(`column ${a.table}.${a.to} exists already`);
+    context.inspect.claimColumn(a.table, a.from, 'renameColumn');
+    context.inspect.claimColumn(a.table, a.to, 'renameColumn');
     // PostgreSQL renames a key column in the catalog (through the views), or moves the key to the
     // twin's copy of its index at contract. InnoDB cannot move its clustered key to another column in place.
     if (context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.from)) {
