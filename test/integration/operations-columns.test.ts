@@ -313,6 +313,49 @@ describe.each(ALL_KINDS)('column operations on %s', (kind) => {
     });
   });
 
+  it('alterColumn type on MySQL with a custom up, or to nullable: contract keeps both columns\' nullability, so it never rebuilds; a NULL from up stops the backfill, naming the rows', async (ctx) => {
+    if (kind !== 'mysql') return ctx.skip('MySQL/MariaDB only: PostgreSQL changes nullability without a rebuild');
+    const setup = {
+      postgres: '',
+      mysql: `CREATE TABLE parcels (id int PRIMARY KEY, code varchar(10) NOT NULL, weight int NOT NULL) ENGINE=InnoDB;
+${seed('parcels', ['id', 'code', 'weight'], range(SEED).map((i) => [i, String(i * 3), i]))}`,
+    };
+    const up = "CASE WHEN code REGEXP '^[0-9]+$' THEN CAST(code AS SIGNED) END";
+    const operations = [
+      { alterColumn: { table: 'parcels', column: 'code', type: 'int', up, down: 'CAST(code AS CHAR)' } },
+      { alterColumn: { table: 'parcels', column: 'weight', type: 'bigint', nullable: true } },
+    ];
+    await scenario(ctx, kind, { setup, operations }, async (h) => {
+      const { oldClient: old, newClient: neu } = h;
+      const tableId = () => innodbTableId(neu, 'parcels');
+      const id0 = await tableId();
+      await h.expand();
+      const [codeTwin, weightTwin] = (await neu.columns('parcels')).filter((c) => TWIN.test(c));
+      // code's twin is NOT NULL from expand, holding int's unset marker; weight's ends nullable, so its twin is.
+      expect(await columnLine(h, 'parcels', codeTwin!)).toBe(`parcels.${codeTwin} int(11) NOT NULL DEFAULT -2147483648`);
+      expect(await columnLine(h, 'parcels', weightTwin!)).toMatch(/ NULL$/);
+      await old.insert('parcels', { id: 101, code: '77', weight: 1 });
+      expect(num(await value(neu, 'parcels', 101, codeTwin!))).toBe(77);
+      // up gives NULL: the old app's write still works, and the twin keeps the marker.
+      await old.insert('parcels', { id: 102, code: 'X-1', weight: 1 });
+      expect(num(await value(neu, 'parcels', 102, codeTwin!))).toBe(-2147483648);
+      await expect(h.backfill()).rejects.toThrow(/rows of parcels still hold the new code's unset marker -2147483648: "up" gave NULL for them \(SELECT \* FROM `parcels` WHERE \(CASE WHEN code REGEXP/);
+      await old.update('parcels', { code: '5' }, { id: 102 });
+      await h.backfill();
+      expect(await countWhere(h, 'parcels', `\`${codeTwin}\` <> CAST(code AS SIGNED)`)).toBe(0);
+
+      await h.contract();
+      expect(await tableId()).toBe(id0);
+      await expectNoShims(h, 'parcels');
+      expect(await columnLine(h, 'parcels', 'code')).toMatch(/^parcels\.code int(\(11\))? NOT NULL$/);
+      expect(await columnLine(h, 'parcels', 'weight')).toMatch(/^parcels\.weight bigint(\(20\))? NULL$/);
+      expect(num(await value(neu, 'parcels', 102, 'code'))).toBe(5);
+      expect(num(await value(neu, 'parcels', 40, 'code'))).toBe(120);
+      await neu.insert('parcels', { id: 301, code: 9 });
+      expect(await value(neu, 'parcels', 301, 'weight')).toBeNull();
+    });
+  });
+
   it('alterColumn type text → integer with explicit up/down: old-typed writes convert up, writes to the twin convert down', async (ctx) => {
     const rows = range(SEED).map((i) => [i, i % 7 === 0 ? null : String(i * 3)]);
     const spec = (dialect: 'postgres' | 'mysql'): OperationHarnessSpec => ({

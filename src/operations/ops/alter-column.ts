@@ -3,6 +3,7 @@ import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
 import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
+import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
 import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import { buildShim } from '../shims/index.js';
@@ -71,41 +72,54 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   const twinName = context.objectName('new');
   const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
   const finalNullable = a.nullable ?? current.nullable;
-  const instant = context.dialect === 'mysql' ? instantSwap(a, current, finalNullable, context.mariadb) : null;
+  const plan = context.dialect === 'mysql' ? mysqlTwinPlan(a, current, finalNullable, context.mariadb) : null;
+  const notNull = plan?.notNull ?? null;
   // Read before the twin is noted: the column's indexes and constraints as the catalog has them.
   const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, type: a.type!, nullable: finalNullable });
-  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: instant === null, default: instant?.twinDefault ?? null };
+  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: notNull === null, default: notNull?.default ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
   const columns = (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type }));
   const up = a.up ?? q(a.column);
+  // A NULL from `up` keeps the unset marker rather than failing the old app's write on the NOT NULL
+  // twin; the checks after the walk and before the swap find those rows.
+  const shimUp = notNull?.unset ? `COALESCE((${up}), ${notNull.unset.literal})` : up;
+  const notWritten = notNull?.unset ? { unset: notNull.unset } : notNull ? { placeholder: notNull.default } : {};
   const shim = buildShim(context.dialect, {
     table: a.table,
     name: context.objectName('alter'),
     columns,
-    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(instant ? { placeholder: instant.twinDefault } : {}) }],
+    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up: shimUp, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...notWritten }],
   });
+  const unfilled = notNull?.unset ? holdsUnsetMarker(q(twinName), notNull.unset) : null;
+  const find = `SELECT * FROM ${q(a.table)} WHERE (${up}) IS NULL`;
+  const markerCheck = (rerun: string): CompiledStatement[] =>
+    unfilled === null ? [] : [{ sql: `SELECT 1 FROM ${q(a.table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${a.table} still hold the new ${a.column}'s unset marker ${notNull!.default}: "up" gave NULL for them (${find}); fix "up" or those rows, then rerun ${rerun}` }];
   const swap: Swap = {
     table: a.table,
     column: a.column,
     oldType: context.dialect === 'mysql' ? mysqlType(current) : current.type,
     twin: { ...twin, default: finalDefault },
     nullable: finalNullable,
-    oldNullable: current.nullable,
+    oldDefault: plan?.oldDefault ?? null,
+    instant: plan?.instant ?? false,
     comment: context.dialect === 'mysql' ? mysqlComment(current) : '',
-    checks: [],
+    checks: markerCheck('contract'),
     shim,
     up,
     columns,
-    instant,
     carried,
   };
-  const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : instant ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${instant.twinDefault}` : `${q(twinName)} ${a.type} NULL`;
+  const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : notNull ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${notNull.default}` : `${q(twinName)} ${a.type} NULL`;
   return {
     expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column)), ...shim.install],
     // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
     // The copies of the column's indexes are built once the twin is filled, before the new app reads it.
-    backfill: [`UPDATE ${q(a.table)} SET ${q(twinName)} = (${up}) WHERE ${instant ? `${q(twinName)} <=> ${instant.twinDefault}` : `${q(twinName)} IS NULL`}`, ...carried.buildIndexes],
+    backfill: [
+      `UPDATE ${q(a.table)} SET ${q(twinName)} = (${shimUp}) WHERE ${unfilled ?? (notNull ? `${q(twinName)} <=> ${notNull.default}` : `${q(twinName)} IS NULL`)}`,
+      ...markerCheck('backfill'),
+      ...carried.buildIndexes,
+    ],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],
     // The new app sees the twin under the column's name: contract drops the old column and gives the twin its name.
@@ -113,20 +127,39 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   };
 }
 
+/** MySQL: how a type change's contract avoids rebuilding the table (mysqlTwinPlan). */
+interface MysqlTwinPlan {
+  /** The twin is NOT NULL from expand, with this DEFAULT, which the shim reads as "not written". */
+  notNull: { default: string; unset?: UnsetMarker } | null;
+  /** The old column keeps its NOT NULL through the swap, with this DEFAULT; null: it is nullable. */
+  oldDefault: string | null;
+  /** The swap only renames and changes defaults. */
+  instant: boolean;
+}
+
 /**
- * MySQL/MariaDB: a NOT NULL column that stays NOT NULL gets a twin that is NOT NULL from the start,
- * with a placeholder DEFAULT (both instant), so contract only renames and changes defaults and never
- * rebuilds the table: MODIFY … NOT NULL, and NOT NULL → NULL on the old column, rebuild it (InnoDB's
- * instant NULL change is for ROW_FORMAT=REDUNDANT only), which on a large table is minutes of I/O
- * while the app runs. Only with the default `up`: a plain conversion of a NOT NULL value is never
- * NULL, whereas a NULL from a custom `up` would fail the old app's write instead of the contract.
+ * MySQL/MariaDB: InnoDB rebuilds the whole table to change a column's nullability (its instant NULL
+ * change is for ROW_FORMAT=REDUNDANT only), which on a large table is minutes of I/O while the app
+ * runs. So the swap keeps both columns' nullability: a twin that ends NOT NULL is NOT NULL from
+ * expand, and an old column that is NOT NULL keeps it, with a placeholder DEFAULT for the inserts
+ * in the moment before it is dropped (any value will do). The twin's DEFAULT until the backfill: with
+ * the default `up` on a NOT NULL column, a placeholder (a plain conversion is never NULL); with a
+ * custom `up`, or from a nullable column, the type's unset marker, which a NULL from `up` leaves in
+ * place and the checks after the walk and before the swap report. Not instant (the rebuild at
+ * contract, as before) when a type has no such constant.
  */
-function instantSwap(a: Args, current: ColumnFacts, finalNullable: boolean, mariadb: boolean): { twinDefault: string; oldDefault: string } | null {
-  if (a.up !== undefined || current.nullable || finalNullable) return null;
-  const twinDefault = mysqlPlaceholder(a.type!, mariadb);
-  // Only inserts in the moment before the old column is dropped take its default: any value will do.
-  const oldDefault = mysqlPlaceholder(current.type, mariadb);
-  return twinDefault !== null && oldDefault !== null ? { twinDefault, oldDefault } : null;
+function mysqlTwinPlan(a: Args, current: ColumnFacts, finalNullable: boolean, mariadb: boolean): MysqlTwinPlan {
+  const oldDefault = current.nullable ? null : mysqlPlaceholder(current.type, mariadb);
+  let notNull: MysqlTwinPlan['notNull'] = null;
+  if (!finalNullable && a.up === undefined && !current.nullable) {
+    const placeholder = mysqlPlaceholder(a.type!, mariadb);
+    if (placeholder !== null) notNull = { default: placeholder };
+  } else if (!finalNullable) {
+    const marker = mysqlUnsetMarker(a.type!, mariadb);
+    if (marker !== null) notNull = { default: marker.literal, unset: marker };
+  }
+  const instant = (current.nullable || oldDefault !== null) && (finalNullable || notNull !== null);
+  return instant ? { notNull, oldDefault, instant } : { notNull: null, oldDefault: null, instant: false };
 }
 
 /**
@@ -145,8 +178,10 @@ interface Swap {
   twin: ColumnFacts;
   /** Whether the column ends up nullable. */
   nullable: boolean;
-  /** Whether the old column is nullable (MySQL: the swap keeps it so, which is no rebuild). */
-  oldNullable: boolean;
+  /** MySQL: the old column keeps its NOT NULL through the swap, with this DEFAULT; null: nullable there. */
+  oldDefault: string | null;
+  /** MySQL: the swap only renames and changes defaults (both columns keep their nullability). */
+  instant: boolean;
   /** MySQL: the column's COMMENT clause, which the twin takes at the swap. */
   comment: string;
   /** MySQL: checks run once no write can slip past them any more, before the swap. */
@@ -154,8 +189,6 @@ interface Swap {
   shim: { remove: string[] };
   up: string;
   columns: Array<{ name: string; type: string }>;
-  /** MySQL: the twin is NOT NULL already, and the old column gets a default instead of losing its NOT NULL. */
-  instant: { twinDefault: string; oldDefault: string } | null;
   /** The column's indexes and constraints, copied to the twin. */
   carried: CarriedDependents;
 }
@@ -193,11 +226,11 @@ function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
   const copy = buildShim(context.dialect, { table: swap.table, name: context.objectName('swap'), columns: swap.columns, rules: [{ kind: 'copy', column: swap.twin.name, expression: swap.up }] });
   // One online ALTER swaps the names and gives the twin its final NOT NULL and default. Once the copy
   // is dropped nobody fills the old column, and a NOT NULL column without default that inserts leave
-  // out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped: so it becomes nullable, or, when
-  // the twin was NOT NULL from the start, keeps its NOT NULL and gets a default (no rebuild).
+  // out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped: so it keeps its NOT NULL and gets
+  // a placeholder default (no rebuild), or, where the type has none, becomes nullable.
   const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
-  const oldColumn = swap.instant && !swap.oldNullable ? `${swap.oldType} NOT NULL DEFAULT ${swap.instant.oldDefault}` : `${swap.oldType} NULL`;
-  // With the instant twin the swap only renames and changes defaults: MariaDB states INSTANT (and so
+  const oldColumn = swap.oldDefault !== null ? `${swap.oldType} NOT NULL DEFAULT ${swap.oldDefault}` : `${swap.oldType} NULL`;
+  // When both columns keep their nullability the swap only renames and changes defaults: MariaDB states INSTANT (and so
   // refuses rather than rebuilds, and the redo-room wait before a rewrite skips it).
   const algorithm = swap.instant && context.mariadb ? 'ALGORITHM=INSTANT' : 'ALGORITHM=INPLACE, LOCK=NONE';
   return [
@@ -264,14 +297,14 @@ async function requireValuesByTwin(a: Args, current: ColumnFacts, context: Opera
     oldType: type,
     twin: { name: twinName, type, nullable: false, default: finalDefault },
     nullable: false,
-    oldNullable: true,
+    oldDefault: null,
+    instant: true,
     comment: mysqlComment(current),
     // After the swap's strict copy is in place a NULL fails its write, so none can come after this check.
     checks: [{ sql: nulls, assertEmpty: `${a.table}.${a.column} has NULLs again, written after the backfill; ${fix}, then rerun contract` }],
     shim,
     up: column,
     columns,
-    instant: { twinDefault: placeholder, oldDefault: placeholder },
     carried,
   };
   return {
