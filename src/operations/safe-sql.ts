@@ -85,7 +85,7 @@ export function mysqlComment(column: ColumnFacts): string {
 }
 
 /** MODIFY re-states the whole column: keep its default. MariaDB reports defaults as SQL (quoted strings, NULL). */
-export function mysqlDefault(column: ColumnFacts): string {
+function mysqlDefault(column: ColumnFacts): string {
   if (column.default === null || column.default === 'NULL') return '';
   return ` DEFAULT ${column.default}`;
 }

@@ -18,9 +18,9 @@ const args = z
 /**
  * The old app reads the column until it is retired, so it is dropped in contract. Meanwhile the
  * new app writes rows without it: with `down` a shim fills it for the old app; without, a NOT NULL
- * column without a default gives up its NOT NULL in expand (MySQL: gets a stand-in default;
- * restored by rollback). The indexes that
- * contain the column go with it on both databases (src/operations/column-dependents/mysql.ts).
+ * column without a default gives up its NOT NULL in expand (MySQL: gets a stand-in default; both
+ * restored by rollback). The indexes that contain the column go with it on both databases
+ * (src/operations/column-dependents/mysql.ts).
  */
 export const dropColumn: Operation<z.infer<typeof args>> = {
   name: 'dropColumn',
