@@ -165,15 +165,16 @@ export function trackSchema(context: RuleContext): void {
   if (alter) {
     const columns = table(alter.table);
     for (const clause of alter.clauses) {
-      const notNull = () => (mysqlColumnDef(tokens, clause.defStart, clause.last).notNull ? 'not null' : 'null');
-      if (clause.kind === 'add-column' || clause.kind === 'modify-column') {
-        columns.set(clause.name, mysqlTypeText(tokens, clause.defStart));
-        columns.set(nullabilityKey(clause.name), notNull());
-      }
+      const def = () => mysqlColumnDef(tokens, clause.defStart, clause.last);
+      const record = (name: string) => {
+        columns.set(name, mysqlTypeText(tokens, clause.defStart));
+        columns.set(nullabilityKey(name), def().notNull ? 'not null' : 'null');
+        columns.set(collationKey(name), def().collation ?? '');
+      };
+      if (clause.kind === 'add-column' || clause.kind === 'modify-column') record(clause.name);
       if (clause.kind === 'change-column') {
         columns.delete(clause.name);
-        columns.set(clause.value, mysqlTypeText(tokens, clause.defStart));
-        columns.set(nullabilityKey(clause.value), notNull());
+        record(clause.value);
       }
       if (clause.kind === 'drop-column') columns.delete(clause.name);
     }
@@ -198,7 +199,9 @@ export function trackSchema(context: RuleContext): void {
       if (first && !isWord(first, 'PRIMARY', 'KEY', 'INDEX', 'UNIQUE', 'CONSTRAINT', 'FOREIGN', 'CHECK', 'FULLTEXT', 'SPATIAL')) {
         const name = identifier(first, 'mysql');
         columns.set(name, mysqlTypeText(tokens, start + 1));
-        columns.set(nullabilityKey(name), mysqlColumnDef(tokens, start + 1, k - 1).notNull ? 'not null' : 'null');
+        const def = mysqlColumnDef(tokens, start + 1, k - 1);
+        columns.set(nullabilityKey(name), def.notNull ? 'not null' : 'null');
+        columns.set(collationKey(name), def.collation ?? '');
       }
       start = k + 1;
       if (!token || token.depth === 0) break;
@@ -219,6 +222,14 @@ export function mysqlTypeText(tokens: RuleContext['statement']['tokens'], at: nu
   }
   while (isWord(tokens[i], 'UNSIGNED', 'SIGNED', 'ZEROFILL')) text += ` ${tokens[i++]!.upper}`;
   return text;
+}
+
+/**
+ * Where trackSchema keeps a MySQL column's own character set and collation as its definition stated
+ * them (`CHARACTER SET LATIN1 COLLATE LATIN1_BIN`; '' for the table's), next to its type.
+ */
+export function collationKey(column: string): string {
+  return `${column}\u0000collation`;
 }
 
 /** Where trackSchema keeps a MySQL column's nullability ('null' | 'not null') next to its type. */

@@ -1,5 +1,6 @@
 import { spanOf } from '../parse/tokens.js';
 import type { Hit, Rule, RuleContext } from '../types.js';
+import { collationKey } from '../facts.js';
 import { FORWARD, hit, mysqlAlterTable, mysqlCanonicalType, mysqlColumnDef, mysqlGuarded, pgAlterTable } from './helpers.js';
 
 export const changeColumnType: Rule = {
@@ -16,12 +17,14 @@ export const changeColumnType: Rule = {
       { sql: 'ALTER TABLE accounts ALTER COLUMN balance TYPE bigint;' },
       { sql: 'ALTER TABLE users ALTER COLUMN code TYPE varchar(10) USING left(code, 10);' },
       { sql: 'ALTER TABLE accounts MODIFY balance BIGINT NOT NULL;', dialect: 'mysql' },
+      { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET utf8mb4 NOT NULL;', dialect: 'mysql' },
     ],
     good: [
       { sql: '-- tandem:expand\nCREATE TABLE users (id bigint PRIMARY KEY, email varchar(100));\n-- tandem:contract\nALTER TABLE users ALTER COLUMN email TYPE varchar(200);', note: 'the old type is known from the CREATE TABLE: a longer varchar is catalog-only' },
       { sql: 'ALTER TABLE users ADD COLUMN balance_cents bigint;', phase: 'expand' },
       { sql: "ALTER TABLE users MODIFY status ENUM('a','b','c') NOT NULL, ALGORITHM=INSTANT;", dialect: 'mysql' },
       { sql: '-- tandem:expand\nCREATE TABLE orders (id int PRIMARY KEY, product_id integer);\n-- tandem:contract\nALTER TABLE orders MODIFY product_id int(11) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'INTEGER and int(11) are the same type: only the nullability changes, in place' },
+      { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'the character set and collation the column already has, re-stated (MODIFY would reset them otherwise): only the nullability changes' },
     ],
   },
   check(context) {
@@ -91,9 +94,12 @@ function checkMysql(context: RuleContext): Hit[] {
     const oldType = columns?.get(clause.name);
     const target = `${alter.table}.${clause.name}`;
     const span = def.typeSpan.end > def.typeSpan.start ? def.typeSpan : spanOf(tokens, clause.first, clause.last);
+    // A re-stated character set and collation that the column already had (tandem repeats them,
+    // since MySQL would otherwise reset them to the table's) changes nothing.
+    const sameCharset = !def.charset || (def.collation !== null && columns?.get(collationKey(clause.name)) === def.collation);
     if (oldType !== undefined) {
-      if (mysqlCanonicalType(oldType) === mysqlCanonicalType(def.fullType) && !def.charset) continue;
-      if (mysqlInPlace(oldType, def.fullType) && !def.charset) continue;
+      if (mysqlCanonicalType(oldType) === mysqlCanonicalType(def.fullType) && sameCharset) continue;
+      if (mysqlInPlace(oldType, def.fullType) && sameCharset) continue;
     }
     const what = oldType !== undefined ? `from ${oldType} to ${def.fullType}` : `to ${def.fullType}`;
     if (mysqlGuarded(alter)) {

@@ -272,6 +272,8 @@ export interface MysqlColumnDef {
   position: 'first' | 'after' | null;
   inlineKey: 'primary' | 'unique' | null;
   charset: boolean;
+  /** The column's own CHARACTER SET / COLLATE, upper-cased (`CHARACTER SET LATIN1 COLLATE LATIN1_BIN`), or null. */
+  collation: string | null;
   typeSpan: Span;
 }
 
@@ -305,8 +307,23 @@ export function mysqlColumnDef(tokens: Token[], start: number, last: number): My
     position: has('FIRST') ? 'first' : has('AFTER') ? 'after' : null,
     inlineKey: seq('PRIMARY', 'KEY') ? 'primary' : has('UNIQUE') ? 'unique' : null,
     charset: seq('CHARACTER', 'SET') || has('CHARSET', 'COLLATE'),
+    collation: collationClause(top),
     typeSpan: typeToken ? { start: typeToken.start, end: tokens[Math.max(start, i - 1)]!.end } : { start: 0, end: 0 },
   };
+}
+
+/** `CHARACTER SET x COLLATE y` of a column definition's top-level tokens, in that order whatever the spelling, or null. */
+function collationClause(top: Token[]): string | null {
+  const after = (k: number) => top[k]?.upper.replace(/^[`'"]|[`'"]$/g, '') ?? '';
+  let charset = '';
+  let collate = '';
+  top.forEach((token, k) => {
+    if (isWord(token, 'CHARACTER') && isWord(top[k + 1], 'SET')) charset = after(k + 2);
+    else if (isWord(token, 'CHARSET')) charset = after(k + 1);
+    else if (isWord(token, 'COLLATE')) collate = after(k + 1);
+  });
+  if (!charset && !collate) return null;
+  return [charset && `CHARACTER SET ${charset}`, collate && `COLLATE ${collate}`].filter(Boolean).join(' ');
 }
 
 /** An explicit ALGORITHM=INSTANT/INPLACE or LOCK=NONE makes MySQL refuse the ALTER rather than block: it cannot silently copy. */
