@@ -253,8 +253,9 @@ function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
  * `up` still fills the column's own NULLs, so both app versions read filled values before contract.
  * Null (the caller rebuilds instead) for `rebuild`, a type without a placeholder, a generated, ON
  * UPDATE, invisible or AUTO_INCREMENT column, a ROW_FORMAT=COMPRESSED table (no column is added to
- * it instantly), and a column with what cannot move to a new one (a foreign key, a FULLTEXT index, a
- * CHECK or trigger that names it). A table with a FULLTEXT index is refused in validate.
+ * it instantly), and a column with what cannot move to a new one (a foreign key, a SPATIAL or
+ * functional index, a CHECK or trigger that names it). A table with a FULLTEXT index is refused in
+ * validate.
  */
 async function requireValuesByTwin(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql | null> {
   if (context.dialect !== 'mysql' || a.rebuild === true || current.mysql === undefined || current.mysql.extra !== '') return null;
