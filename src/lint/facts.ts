@@ -165,11 +165,11 @@ export function trackSchema(context: RuleContext): void {
   if (alter) {
     const columns = table(alter.table);
     for (const clause of alter.clauses) {
-      const def = () => mysqlColumnDef(tokens, clause.defStart, clause.last);
       const record = (name: string) => {
+        const def = mysqlColumnDef(tokens, clause.defStart, clause.last);
         columns.set(name, mysqlTypeText(tokens, clause.defStart));
-        columns.set(nullabilityKey(name), def().notNull ? 'not null' : 'null');
-        columns.set(collationKey(name), def().collation ?? '');
+        columns.set(nullabilityKey(name), def.notNull ? 'not null' : 'null');
+        columns.set(collationKey(name), def.collation ?? '');
       };
       if (clause.kind === 'add-column' || clause.kind === 'modify-column') record(clause.name);
       if (clause.kind === 'change-column') {

@@ -36,6 +36,7 @@ export class SchemaInspector {
   private readonly renamedInFlight = new Map<string, string>();
   /** table → columns this migration replaces by a twin or a new name (column-dependents). */
   private readonly replacedColumns = new Map<string, Array<{ column: string; keepsName: boolean }>>();
+  private readonly instantAddBlockers = new Map<string, { fulltext: string[]; compressed: boolean }>();
   /** `table.column` → the operation of this migration that changes, adds, renames or drops it. */
   private readonly claimedColumns = new Map<string, string>();
   /** Indexes and constraints this migration's operations add, not yet in the catalog. */
@@ -137,6 +138,8 @@ export class SchemaInspector {
    * InnoDB's own tables show, to a user with PROCESS: not detected here.)
    */
   async mysqlInstantAddBlockers(table: string): Promise<{ fulltext: string[]; compressed: boolean }> {
+    const known = this.instantAddBlockers.get(table);
+    if (known) return known;
     const rows = this.adapter.rows<{ fulltext: string | null; row_format: string | null }>(
       await this.db.raw(
         `SELECT (SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME SEPARATOR ',') FROM information_schema.STATISTICS
@@ -145,7 +148,9 @@ export class SchemaInspector {
         [table, table],
       ),
     );
-    return { fulltext: rows[0]?.fulltext ? rows[0].fulltext.split(',') : [], compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
+    const blockers = { fulltext: rows[0]?.fulltext ? rows[0].fulltext.split(',') : [], compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
+    this.instantAddBlockers.set(table, blockers);
+    return blockers;
   }
 
   /**

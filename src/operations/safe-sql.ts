@@ -84,10 +84,18 @@ export function mysqlComment(column: ColumnFacts): string {
   return column.mysql?.comment ? ` COMMENT ${stringLiteral(column.mysql.comment, 'mysql')}` : '';
 }
 
-/** MODIFY re-states the whole column: keep its default. MariaDB reports defaults as SQL (quoted strings, NULL). */
+/**
+ * The column's default expression, or null for none. MariaDB reports defaults as SQL (quoted
+ * strings), and a nullable column without one as `NULL`, which is no default to carry.
+ */
+export function declaredDefault(column: ColumnFacts): string | null {
+  return column.default === 'NULL' ? null : column.default;
+}
+
+/** MODIFY re-states the whole column: keep its default. */
 function mysqlDefault(column: ColumnFacts): string {
-  if (column.default === null || column.default === 'NULL') return '';
-  return ` DEFAULT ${column.default}`;
+  const expression = declaredDefault(column);
+  return expression === null ? '' : ` DEFAULT ${expression}`;
 }
 
 /** Statement text for index builds that never block writes. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
-import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
@@ -39,14 +39,15 @@ export const alterColumn: Operation<Args> = {
   args,
   async validate(a, context) {
     if (!(await context.inspect.tableExists(a.table))) throw new Error(`table ${a.table} does not exist`);
-    if (!(await context.inspect.column(a.table, a.column))) throw new Error(`column ${a.table}.${a.column} does not exist`);
+    const current = await context.inspect.column(a.table, a.column);
+    if (!current) throw new Error(`column ${a.table}.${a.column} does not exist`);
     context.inspect.claimColumn(a.table, a.column, 'alterColumn');
     // PostgreSQL moves the key to the twin's copy of its index at contract. InnoDB cannot move its
     // clustered key, or AUTO_INCREMENT, to another column in place: only a table copy can.
     if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
       throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
     }
-    if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && (await context.inspect.column(a.table, a.column))!.nullable))) await refuseFulltextTable(context, a.table);
+    if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && current.nullable))) await refuseFulltextTable(context, a.table);
     if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
     if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
   },
@@ -61,7 +62,7 @@ export const alterColumn: Operation<Args> = {
     }
     if (typeof a.default === 'string') {
       phases.expand.push(setDefault(context, a.table, a.column, a.default));
-      phases.rollback.push(setDefault(context, a.table, a.column, current.default === 'NULL' ? null : current.default));
+      phases.rollback.push(setDefault(context, a.table, a.column, declaredDefault(current)));
     } else if (a.default === null) phases.contract.push(setDefault(context, a.table, a.column, null));
     return phases;
   },
@@ -70,31 +71,30 @@ export const alterColumn: Operation<Args> = {
 async function changeType(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql> {
   const q = context.quote;
   const twinName = context.objectName('new');
-  const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
+  const finalDefault = a.default !== undefined ? a.default : declaredDefault(current);
   const finalNullable = a.nullable ?? current.nullable;
   const plan = context.dialect === 'mysql' ? mysqlTwinPlan(a, current, finalNullable, context.mariadb) : null;
   const notNull = plan?.notNull ?? null;
   // Read before the twin is noted: the column's indexes and constraints as the catalog has them.
   const carried = await carryDependents(context, { table: a.table, column: a.column, by: twinName, finalName: a.column, type: a.type!, nullable: finalNullable });
-  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: notNull === null, default: notNull?.default ?? null };
+  const twin: ColumnFacts = { name: twinName, type: a.type!, nullable: notNull === null, default: notNull?.marker.literal ?? null };
   await context.inspect.noteColumnAdded(a.table, twin);
   // With the twin: the shim's expressions may name it.
   const columns = (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type }));
   const up = a.up ?? q(a.column);
   // A NULL from `up` keeps the unset marker rather than failing the old app's write on the NOT NULL
   // twin; the checks after the walk and before the swap find those rows.
-  const shimUp = notNull?.unset ? `COALESCE((${up}), ${notNull.unset.literal})` : up;
-  const notWritten = notNull?.unset ? { unset: notNull.unset } : notNull ? { placeholder: notNull.default } : {};
+  const shimUp = notNull?.checked ? `COALESCE((${up}), ${notNull.marker.literal})` : up;
   const shim = buildShim(context.dialect, {
     table: a.table,
     name: context.objectName('alter'),
     columns,
-    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up: shimUp, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...notWritten }],
+    rules: [{ kind: 'twin', oldColumn: a.column, newColumn: twinName, up: shimUp, down: a.down ?? q(twinName), downScope: { column: a.column, type: a.type! }, ...(notNull ? { unset: notNull.marker } : {}) }],
   });
-  const unfilled = notNull?.unset ? holdsUnsetMarker(q(twinName), notNull.unset) : null;
+  const unfilled = notNull ? holdsUnsetMarker(q(twinName), notNull.marker) : `${q(twinName)} IS NULL`;
   const find = `SELECT * FROM ${q(a.table)} WHERE (${up}) IS NULL`;
   const markerCheck = (rerun: string): CompiledStatement[] =>
-    unfilled === null ? [] : [{ sql: `SELECT 1 FROM ${q(a.table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${a.table} still hold the new ${a.column}'s unset marker ${notNull!.default}: "up" gave NULL for them (${find}); fix "up" or those rows, then rerun ${rerun}` }];
+    notNull?.checked ? [{ sql: `SELECT 1 FROM ${q(a.table)} WHERE ${unfilled} LIMIT 1`, assertEmpty: `rows of ${a.table} still hold the new ${a.column}'s unset marker ${notNull.marker.literal}: "up" gave NULL for them (${find}); fix "up" or those rows, then rerun ${rerun}` }] : [];
   const swap: Swap = {
     table: a.table,
     column: a.column,
@@ -110,13 +110,13 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
     columns,
     carried,
   };
-  const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : notNull ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${notNull.default}` : `${q(twinName)} ${a.type} NULL`;
+  const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : notNull ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${notNull.marker.literal}` : `${q(twinName)} ${a.type} NULL`;
   return {
     expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column)), ...shim.install],
     // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
     // The copies of the column's indexes are built once the twin is filled, before the new app reads it.
     backfill: [
-      `UPDATE ${q(a.table)} SET ${q(twinName)} = (${shimUp}) WHERE ${unfilled ?? (notNull ? `${q(twinName)} <=> ${notNull.default}` : `${q(twinName)} IS NULL`)}`,
+      `UPDATE ${q(a.table)} SET ${q(twinName)} = (${shimUp}) WHERE ${unfilled}`,
       ...markerCheck('backfill'),
       ...carried.buildIndexes,
     ],
@@ -129,8 +129,12 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
 
 /** MySQL: how a type change's contract avoids rebuilding the table (mysqlTwinPlan). */
 interface MysqlTwinPlan {
-  /** The twin is NOT NULL from expand, with this DEFAULT, which the shim reads as "not written". */
-  notNull: { default: string; unset?: UnsetMarker } | null;
+  /**
+   * The twin is NOT NULL from expand, with `marker` as its DEFAULT, which the shim reads as "not
+   * written"; `checked`: an unset marker, which no row may hold once filled (a placeholder such as 0
+   * is also a real value, which a plain conversion may give).
+   */
+  notNull: { marker: UnsetMarker; checked: boolean } | null;
   /** The old column keeps its NOT NULL through the swap, with this DEFAULT; null: it is nullable. */
   oldDefault: string | null;
   /** The swap only renames and changes defaults. */
@@ -153,10 +157,10 @@ function mysqlTwinPlan(a: Args, current: ColumnFacts, finalNullable: boolean, ma
   let notNull: MysqlTwinPlan['notNull'] = null;
   if (!finalNullable && a.up === undefined && !current.nullable) {
     const placeholder = mysqlPlaceholder(a.type!, mariadb);
-    if (placeholder !== null) notNull = { default: placeholder };
+    if (placeholder !== null) notNull = { marker: { literal: placeholder, kind: 'value' }, checked: false };
   } else if (!finalNullable) {
     const marker = mysqlUnsetMarker(a.type!, mariadb);
-    if (marker !== null) notNull = { default: marker.literal, unset: marker };
+    if (marker !== null) notNull = { marker, checked: true };
   }
   const instant = (current.nullable || oldDefault !== null) && (finalNullable || notNull !== null);
   return instant ? { notNull, oldDefault, instant } : { notNull: null, oldDefault: null, instant: false };
@@ -228,7 +232,7 @@ function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
   // is dropped nobody fills the old column, and a NOT NULL column without default that inserts leave
   // out fails them (ER_NO_DEFAULT_FOR_FIELD) until it is dropped: so it keeps its NOT NULL and gets
   // a placeholder default (no rebuild), or, where the type has none, becomes nullable.
-  const twinDefault = swap.twin.default !== null && swap.twin.default !== 'NULL' ? ` DEFAULT ${swap.twin.default}` : '';
+  const twinDefault = declaredDefault(swap.twin) !== null ? ` DEFAULT ${declaredDefault(swap.twin)}` : '';
   const oldColumn = swap.oldDefault !== null ? `${swap.oldType} NOT NULL DEFAULT ${swap.oldDefault}` : `${swap.oldType} NULL`;
   // When both columns keep their nullability the swap only renames and changes defaults: MariaDB states INSTANT (and so
   // refuses rather than rebuilds, and the redo-room wait before a rewrite skips it).
@@ -291,7 +295,7 @@ async function requireValuesByTwin(a: Args, current: ColumnFacts, context: Opera
   });
   const nulls = `SELECT 1 FROM ${table} WHERE ${column} IS NULL LIMIT 1`;
   const fix = a.up === undefined ? 'give "up" to fill them, or fix the rows' : 'fix "up" (it gave NULL) or the rows';
-  const finalDefault = a.default !== undefined ? a.default : current.default === 'NULL' ? null : current.default;
+  const finalDefault = a.default !== undefined ? a.default : declaredDefault(current);
   const swap: Swap = {
     table: a.table,
     column: a.column,

@@ -5,7 +5,7 @@ import type { ColumnFacts } from '../inspect.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
-import { addColumn, besideColumn, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
@@ -62,7 +62,7 @@ export const renameColumn: Operation<Args> = {
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
       // MySQL commits each step, so a `from` that is NOT NULL without default first becomes nullable.
       contract: [
-        ...(from.default !== null && from.default !== 'NULL' ? [setDefault(context, a.table, a.to, from.default)] : []),
+        ...(declaredDefault(from) !== null ? [setDefault(context, a.table, a.to, declaredDefault(from))] : []),
         ...constraintSteps(from.nullable ? [] : setNotNull(context, a.table, finalFacts, context.objectName('nn')), carried),
         ...(context.dialect === 'mysql' && !from.nullable && from.default === null ? [dropNotNull(context, a.table, from)] : []),
         ...shim.remove,
@@ -91,7 +91,7 @@ function requiredTwin(from: ColumnFacts, context: OperationContext): { marker: U
   if (context.dialect !== 'mysql' || from.nullable || (from.mysql?.extra ?? '') !== '') return null;
   const marker = mysqlUnsetMarker(from.type, context.mariadb);
   if (marker === null) return null;
-  if (from.default !== null && from.default !== 'NULL') return { marker, fromDefault: null };
+  if (declaredDefault(from) !== null) return { marker, fromDefault: null };
   // Once the shim is gone nobody fills the old column, and inserts that leave it out would fail
   // until it is dropped: it gets a default (instant) rather than losing its NOT NULL (a rebuild).
   const fromDefault = mysqlPlaceholder(from.type, context.mariadb);
@@ -108,14 +108,13 @@ async function renameThroughRequiredTwin(a: Args, from: ColumnFacts, required: {
     columns: (await context.inspect.columns(a.table))!.map((c) => ({ name: c.name, type: c.type })),
     rules: [{ kind: 'twin', oldColumn: a.from, newColumn: a.to, up: q(a.from), down: q(a.to), unset: marker }],
   });
-  const finalDefault = from.default !== null && from.default !== 'NULL' ? from.default : null;
   return {
     expand: [addColumn(context, a.table, besideColumn(context, `${q(a.to)} ${mysqlType(from)} NOT NULL DEFAULT ${marker.literal}${mysqlComment(from)}`, a.from)), ...shim.install],
     // A row whose value is the marker itself is rewritten with the same value.
     backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${holdsUnsetMarker(q(a.to), marker)}`, ...carried.buildIndexes],
     // Defaults only: catalog changes. The shim goes last, as in the nullable case.
     contract: [
-      setDefault(context, a.table, a.to, finalDefault),
+      setDefault(context, a.table, a.to, declaredDefault(from)),
       ...(required.fromDefault !== null ? [setDefault(context, a.table, a.from, required.fromDefault)] : []),
       ...shim.remove,
       dropColumn(context, a.table, a.from, carried.dropColumnClauses),

@@ -53,7 +53,7 @@ function ruleSql(rule: SyncRule, event: 'INSERT' | 'UPDATE'): string {
     ? `BEGIN DECLARE ${q(rule.downScope.column)} ${rule.downScope.type} DEFAULT ${newCol}; SET ${oldCol} = (${rule.down}); END;`
     : `SET ${oldCol} = (${rule.down});`;
   if (event === 'INSERT') {
-    const written = rule.unset !== undefined ? `NOT ${holdsUnsetMarker(newCol, rule.unset)}` : rule.placeholder === undefined ? `${newCol} IS NOT NULL` : `NOT (${newCol} <=> ${rule.placeholder})`;
+    const written = rule.unset === undefined ? `${newCol} IS NOT NULL` : `NOT ${holdsUnsetMarker(newCol, rule.unset)}`;
     return `    IF ${ROLE} = 'new' OR (${ROLE} <> 'old' AND ${written}) THEN
       ${down}
     ELSE

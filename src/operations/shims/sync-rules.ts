@@ -27,13 +27,10 @@ export type SyncRule =
        */
       downScope?: { column: string; type: string };
       /**
-       * MySQL: the new column is NOT NULL with this constant as its DEFAULT while the shim runs, so
-       * on INSERT a new column holding it counts as not written (NULL otherwise plays that part).
-       */
-      placeholder?: string;
-      /**
-       * MySQL: the same with an unset marker (a rename's NOT NULL twin, which the new app writes, so
-       * "not written" must be a value apps do not write: see mysql-unset-marker.ts).
+       * MySQL: the new column is NOT NULL with this value as its DEFAULT while the shim runs, so on
+       * INSERT a new column holding it counts as not written (NULL otherwise plays that part): an
+       * unset marker (mysql-unset-marker.ts) where the new app writes the column, or a type change's
+       * placeholder as a plain value.
        */
       unset?: UnsetMarker;
     }
