@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { BackfillConfig, RetryConfig } from '../config/schema.js';
-import { literalSql } from '../db/raw-sql.js';
+import { literalSql, stringLiteral } from '../db/raw-sql.js';
 import type { Session } from '../db/session.js';
 import type { BackfillProgress, Ledger } from '../runner/ledger.js';
 import { withLockRetry, type RetryNotice } from '../runner/lock-retry.js';
@@ -98,6 +98,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   const retrying = <T>(step: () => Promise<T>): Promise<T> => withLockRetry(adapter, options.retries, step, (notice) => options.onRetry?.(notice));
   const maxKey = (): Promise<string[] | null> =>
     retrying(async () => readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableRef} ORDER BY ${plainKeys.map((c) => `${c} DESC`).join(', ')} LIMIT 1`))[0]));
+  const minKey = (): Promise<string[] | null> =>
+    retrying(async () => readKey(adapter.rows<Record<string, unknown>>(await db.raw(`SELECT ${keySelect} FROM ${tableRef} ORDER BY ${plainKeys.join(', ')} LIMIT 1`))[0]));
 
   let progress = await ledger.getBackfill(db, migrationId, statementIndex);
   if (progress && !progress.done) await maxKey(); // a resumed walk: learn which key columns are binary before binding saved keys
@@ -170,23 +172,44 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // PGlite runs one per call, mysql2 only when asked): round trips add up over thousands of batches.
   const settings = [...adapter.transactionSetup(session.config), ...adapter.backfillRole, ...batchSetup];
   const settingCalls = session.target.driver === 'pg' && settings.length > 1 ? [settings.join('; ')] : settings;
+  // node-pg also takes the whole batch as one query: PostgreSQL runs a query of several statements as
+  // one implicit transaction, rolled back whole if any part fails. Its settings, UPDATE and ledger
+  // record then cost one round trip instead of five (BEGIN, settings, UPDATE, record, COMMIT), and
+  // under load every round trip waits for a core: on 2 cores serving 1,000 requests/s they took a
+  // fifth of the walk's time.
+  const oneTrip = session.target.driver === 'pg';
+  // A single integer key holds at most n rows in any n consecutive values, so the next batch can end
+  // n values on instead of n rows on, which an index walk of n entries finds (a tenth of the batch's
+  // time under load). A batch over a gap in the keys is short, the batch size adapts, and the query
+  // also returns the first key after the batch, so the walk jumps over a gap of any width at once.
+  const stepping = oneTrip && keyColumns.length === 1 && (await postgresIntegerKey(session, update.table, keyColumns[0]!));
   const alreadyDone = progress.done;
   let lastBatchMs = 0; // so the first batch waits only the throttle's minimum (redo-throttle.ts)
   try {
     while (!progress.done) {
-      const lower = progress.lastKey;
       const ceiling: string[] = progress.ceilingKey!;
-      // The key `batchSize` rows further on, but never past the ceiling of this pass.
-      const bound = rangeCondition(adapter, plainKeys, integerKeys, lower && bindable(lower), bindable(ceiling));
-      const next = await retrying(async () =>
-        readKey(
-          adapter.rows<Record<string, unknown>>(
-            await rawWith(db, `SELECT ${keySelect} FROM ${tableRef} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
-          )[0],
-        ),
-      );
+      let lower = progress.lastKey;
+      let next: string[] | null;
+      if (stepping) {
+        // The first batch starts just below the smallest key (an emptied table: at the ceiling); none
+        // ends past the ceiling of this pass.
+        const first = lower ? null : await minKey();
+        lower ??= first ? [String(BigInt(first[0]!) - 1n)] : ceiling;
+        const end = BigInt(lower[0]!) + BigInt(batchSize);
+        next = end < BigInt(ceiling[0]!) ? [String(end)] : null;
+      } else {
+        // The key `batchSize` rows further on, but never past the ceiling of this pass.
+        const bound = rangeCondition(adapter, plainKeys, integerKeys, lower && bindable(lower), bindable(ceiling));
+        next = await retrying(async () =>
+          readKey(
+            adapter.rows<Record<string, unknown>>(
+              await rawWith(db, `SELECT ${keySelect} FROM ${tableRef} WHERE ${bound.sql} ORDER BY ${plainKeys.join(', ')} LIMIT 1 OFFSET ${batchSize - 1}`, bound.bindings),
+            )[0],
+          ),
+        );
+      }
       const upper = next ?? ceiling;
-      const range = rangeCondition(adapter, qualifiedKeys, integerKeys, lower && bindable(lower), bindable(upper));
+      const range = rangeCondition(adapter, qualifiedKeys, integerKeys, lower && bindable(lower), bindable(upper), oneTrip);
       const sql = `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
 
       await throttle.beforeBatch(lastBatchMs);
@@ -195,16 +218,33 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       await busy.beforeBatch(waiting);
       const batchStarted = Date.now();
       const rowsBeforeBatch = progress.rowsDone;
-      const updated = await retrying(() =>
-        db.transaction(async (trx) => {
+      const batch: BackfillProgress = { ...progress, lastKey: upper, batches: progress.batches + 1, batchSize };
+      let gapped = false; // the keys end before the ceiling: the rest of this pass is empty
+      const updated = await retrying(async (): Promise<BackfillProgress> => {
+        if (oneTrip) {
+          const rowsDone = (affected: string) => `${batch.rowsDone} + ${affected}`;
+          // Killed while the query runs: the server commits the batch with its record, or neither.
+          faultPoint('batch-after-update', 2);
+          const following = stepping ? `SELECT ${keySelect} FROM ${tableRef} WHERE ${plainKeys[0]} > ${literal(stringLiteral(upper[0]!))} ORDER BY ${plainKeys[0]} LIMIT 1` : null;
+          const results = await db.raw(oneTripBatchSql(settings, sql, (affected) => literal(ledger.batchRecordSql(batch, rowsDone(affected))), following));
+          const row = adapter.rows<Record<string, unknown>>(results.at(-1))[0]!;
+          const done = { ...batch, rowsDone: batch.rowsDone + Number(row.affected) };
+          if (!stepping || !next) return done;
+          // Over a gap: go on from just below the next key (the ledger keeps this batch's end; a resumed walk jumps again).
+          const gapEnd = row.k0 === null ? BigInt(ceiling[0]!) : BigInt(String(row.k0)) - 1n;
+          if (gapEnd <= BigInt(upper[0]!)) return done;
+          gapped = gapEnd >= BigInt(ceiling[0]!);
+          return { ...done, lastKey: [String(gapped ? BigInt(ceiling[0]!) : gapEnd)] };
+        }
+        return db.transaction(async (trx) => {
           for (const statement of settingCalls) await trx.raw(statement);
           const affected = adapter.affectedRows(await rawWith(trx, sql, range.bindings));
           faultPoint('batch-after-update');
-          const saved: BackfillProgress = { ...progress!, lastKey: upper, rowsDone: progress!.rowsDone + affected, batches: progress!.batches + 1, batchSize };
+          const saved: BackfillProgress = { ...batch, rowsDone: batch.rowsDone + affected };
           await ledger.saveBackfill(trx, saved);
           return saved;
-        }),
-      );
+        });
+      });
       progress = updated;
       faultPoint('batch-after-commit');
       for (const statement of adapter.backfillRoleReset) await db.raw(statement);
@@ -212,7 +252,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       batchSize = Math.min(vacuum.every, nextBatchSize(batchSize, lastBatchMs, backfill.targetBatchMs, backfill));
       await vacuum.rowsUpdated(updated.rowsDone - rowsBeforeBatch);
 
-      if (!next) {
+      if (!next || gapped) {
         // End of this pass: look once more for rows that arrived since the walk began.
         const newest = progress.pass === 1 ? await maxKey() : null;
         const moved: boolean = newest !== null && JSON.stringify(newest) !== JSON.stringify(ceiling);
@@ -233,22 +273,55 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   return progress;
 }
 
-/** `key > lower AND key <= upper` (lower absent on the first batch). */
-function rangeCondition(adapter: Session['adapter'], keys: string[], integerKeys: boolean[], lower: string[] | null, upper: string[]): { sql: string; bindings: string[] } {
-  // MySQL: the values go in as literals and the columns stand in as marks while the literals replace
-  // the placeholders, so a `?` in a column's name is never taken for one.
+/**
+ * `key > lower AND key <= upper` (lower absent on the first batch). The values are bound, or on
+ * MySQL, and where asked (a batch sent as one query), written as literals.
+ */
+function rangeCondition(
+  adapter: Session['adapter'],
+  keys: string[],
+  integerKeys: boolean[],
+  lower: string[] | null,
+  upper: string[],
+  asLiterals = false,
+): { sql: string; bindings: string[] } {
+  // Literals: the columns stand in as marks while the literals replace the placeholders, so a `?` in
+  // a column's name is never taken for one.
   const mysql = adapter.dialect === 'mysql';
-  const columns = mysql ? keys.map((_, i) => `\u0000${i}\u0000`) : keys;
-  const values = (key: string[]): string[] => (mysql ? key.map((value, i) => mysqlLiteral(value, integerKeys[i]!)) : key);
+  const inline = mysql || asLiterals;
+  const columns = inline ? keys.map((_, i) => `\u0000${i}\u0000`) : keys;
+  const literal = (value: string, i: number): string => (mysql ? mysqlLiteral(value, integerKeys[i]!) : literalSql(stringLiteral(value)));
+  const values = (key: string[]): string[] => (inline ? key.map(literal) : key);
   const parts = [];
   if (lower) parts.push(adapter.keyCompare(columns, '>', values(lower)));
   parts.push(adapter.keyCompare(columns, '<=', values(upper)));
   const sql = parts.map((part) => part.sql).join(' AND ');
   const bindings = parts.flatMap((part) => part.bindings);
-  if (!mysql) return { sql, bindings };
+  if (!inline) return { sql, bindings };
   let next = 0;
   const inlined = sql.replace(/\?/g, () => bindings[next++]!).replace(/\u0000(\d+)\u0000/g, (_, i: string) => keys[Number(i)]!);
   return { sql: inlined, bindings: [] };
+}
+
+/**
+ * One batch as one query (node-pg): the settings, then the UPDATE and the ledger record of the rows it
+ * updated, in a single statement so the record can count them. Returns one row: `affected`.
+ */
+function oneTripBatchSql(settings: string[], update: string, record: (affectedSql: string) => string, following: string | null): string {
+  // A data-modifying CTE runs whether or not the query reads it.
+  const counted = `WITH batch AS (${update} RETURNING 1), counted AS (SELECT count(*) AS n FROM batch), recorded AS (${record('(SELECT n FROM counted)')})`;
+  // `following`: the first key after the batch (column k0), NULL when there is none.
+  const after = following ? `, (${following}) AS k0` : '';
+  return [...settings, `${counted} SELECT (SELECT n FROM counted) AS affected${after}`].join(';\n');
+}
+
+/** Whether a PostgreSQL column has an integer type (smallint, integer, bigint; or a domain over one). */
+async function postgresIntegerKey({ db, adapter }: Session, table: BatchableUpdate['table'], column: string): Promise<boolean> {
+  const result = await db.raw(
+    `SELECT data_type AS type FROM information_schema.columns WHERE table_schema = COALESCE(?, current_schema()) AND table_name = ? AND column_name = ?`,
+    [table.schema ?? null, table.name, column],
+  );
+  return ['smallint', 'integer', 'bigint'].includes(String(adapter.rows<{ type: unknown }>(result)[0]?.type));
 }
 
 /** knex counts every `?` against the bindings given, even an empty list: give none when there are none. */

@@ -14,7 +14,8 @@ import { appendFileSync } from 'node:fs';
  *                          MySQL DML: before its COMMIT), the ledger does not record it yet
  *   step-after-commit      run-phase: after a step and its ledger record are committed
  *   index-build            run-phase: a concurrent index build has been sent (killed 50 ms into it)
- *   batch-after-update     batched-update: a batch's UPDATE ran, its transaction is still open
+ *   batch-after-update     batched-update: a batch's UPDATE ran, its transaction is still open (node-pg,
+ *                          which sends the batch with its commit as one query: killed 2 ms into it)
  *   batch-after-commit     batched-update: a batch and its ledger record are committed
  *   phase-after-complete   runner: a migration's phase is complete, before the next migration
  *

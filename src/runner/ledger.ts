@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Session } from '../db/session.js';
+import { stringLiteral } from '../db/raw-sql.js';
 import type { Phase } from '../migrations/model.js';
 import { LEDGER_VERSION, ledgerDdl, ledgerTables, ledgerUpgrades, type LedgerTables } from './ledger-schema.js';
 
@@ -256,6 +257,22 @@ export class Ledger {
       .insert({ migration_id: progress.migrationId, statement_index: progress.statementIndex, started_at: this.now(db), ...values })
       .onConflict(['migration_id', 'statement_index'])
       .merge(values);
+  }
+
+  /**
+   * PostgreSQL: the UPDATE that records one batch of a backfill whose progress row exists, for the
+   * batch's own statement (batched-update.ts sends both in one round trip). `rowsDoneSql` is the
+   * new row count as SQL, which may refer to that statement's other parts.
+   */
+  batchRecordSql(progress: BackfillProgress, rowsDoneSql: string): string {
+    const q = (name: string) => this.session.adapter.quoteIdent(name);
+    const table = `${q(this.tables.schema!)}.${q(this.tables.backfills)}`;
+    const lastKey = progress.lastKey ? stringLiteral(JSON.stringify(progress.lastKey)) : 'NULL';
+    return (
+      `UPDATE ${table} SET ${q('last_key')} = ${lastKey}, ${q('rows_done')} = ${rowsDoneSql}, ${q('batches')} = ${progress.batches}, ` +
+      `${q('batch_size')} = ${progress.batchSize ?? 'NULL'}, ${q('paused_for')} = NULL, ${q('paused_since')} = NULL, ${q('updated_at')} = now() ` +
+      `WHERE ${q('migration_id')} = ${stringLiteral(progress.migrationId)} AND ${q('statement_index')} = ${progress.statementIndex}`
+    );
   }
 
   /** Record that the walk waits before its next batch, and why (the first call of a pause sets its start). */

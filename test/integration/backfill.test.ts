@@ -219,6 +219,43 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     }
   });
 
+  it('walks an integer key with gaps of up to 4.6e18 and negative values: every row exactly once, no batch over its size, one batch per gap at most', async (ctx) => {
+    const db = await fresh('bf sparse key');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const id = '20260201000001_event_hits';
+    const reporter = collectingReporter();
+    const tandem = await open(db, migrationsDir(id, hitsMigration('events')), fixedBatches(17), reporter);
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE events (id bigint NOT NULL PRIMARY KEY, note varchar(20))');
+      // Runs of keys far apart (PostgreSQL steps through an integer key by value and must jump the
+      // gaps), one run only even keys (half as many rows per step), and the largest bigint.
+      const runs = [
+        Array.from({ length: 50 }, (_, i) => -50n + BigInt(i)),
+        Array.from({ length: 100 }, (_, i) => BigInt(2 * i)),
+        Array.from({ length: 60 }, (_, i) => 1_000_000_000_000n + BigInt(i)),
+        Array.from({ length: 30 }, (_, i) => 9_223_372_036_854_775_807n - 29n + BigInt(i)),
+      ];
+      const ids = runs.flat();
+      for (let i = 0; i < ids.length; i += 50) await sql.raw(`INSERT INTO events (id) VALUES ${ids.slice(i, i + 50).map((key) => `(${key})`).join(', ')}`);
+
+      await tandem.expand();
+      await tandem.backfill();
+
+      expect(await hitCounts(sql, 'events')).toEqual({ rows: ids.length, ones: ids.length, min: 1, max: 1 });
+      const snapshots = reporter.snapshots;
+      expect(snapshots.at(-1)).toMatchObject({ done: true, rowsDone: ids.length });
+      const perBatch = snapshots.slice(1).map((s, i) => s.rowsDone - snapshots[i]!.rowsDone);
+      expect(Math.max(...perBatch)).toBeLessThanOrEqual(17);
+      // Each run takes its rows' batches (by value, the even run twice as many), plus at most one per gap.
+      const byRows = runs.reduce((sum, run) => sum + Math.ceil(run.length / 17), 0);
+      expect(snapshots.at(-1)!.batches).toBeGreaterThanOrEqual(byRows);
+      expect(snapshots.at(-1)!.batches).toBeLessThanOrEqual(byRows + Math.ceil(100 / 17) + 2 * runs.length);
+    } finally {
+      await tandem.close();
+    }
+  });
+
   it('walks a text primary key in batches, updating every row exactly once', async (ctx) => {
     const db = await fresh('bf text key');
     if (!db) return ctx.skip(`${kind} server unavailable`);
