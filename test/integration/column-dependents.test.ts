@@ -496,6 +496,37 @@ CREATE TABLE ident (id int PRIMARY KEY, n int GENERATED ALWAYS AS IDENTITY);`;
   });
 });
 
+describe.each(['postgres', 'pglite'] as const)('dropColumn refuses at expand what would fail its contract (%s)', (kind) => {
+  it('a view, another table\'s foreign key, a trigger, a policy, a generated column; not what DROP COLUMN takes along', async (ctx) => {
+    const setup = `
+CREATE TABLE parent (id int PRIMARY KEY, code int UNIQUE, a int, b int, c int, d int, e int, g int GENERATED ALWAYS AS (e * 2) STORED, CHECK (a > 0));
+CREATE INDEX parent_ab ON parent (a, b);
+CREATE STATISTICS parent_ab_stats ON a, b FROM parent;
+CREATE TABLE child (id int PRIMARY KEY, code int REFERENCES parent (code));
+CREATE VIEW parent_b AS SELECT id, b FROM parent;
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER parent_c BEFORE UPDATE OF c ON parent FOR EACH ROW EXECUTE FUNCTION noop();
+ALTER TABLE parent ENABLE ROW LEVEL SECURITY;
+CREATE POLICY parent_d ON parent USING (d > 0);`;
+    const drop = (column: string) => ({ dropColumn: { table: 'parent', column } });
+    await scenario(ctx, kind, { setup, operations: [drop('a')] }, async (h) => {
+      const fix = /; contract drops the column, which PostgreSQL refuses while (that depends|those depend) on it: drop (it|them), or change (it|them) not to use the column, in an earlier migration/;
+      const refused = (what: string) => new RegExp(`column parent\\.\\w+ is used by ${what}${fix.source}`);
+      await expectRefused(h, drop('b'), refused('view parent_b'));
+      await expectRefused(h, drop('code'), refused('constraint child_code_fkey on table child'));
+      await expectRefused(h, drop('c'), refused('trigger parent_c on table parent'));
+      await expectRefused(h, drop('d'), refused('policy parent_d on table parent'));
+      await expectRefused(h, drop('e'), refused('generated column g of table parent'));
+      // Its index, CHECK and statistics go with the column: the whole migration runs.
+      await writeFile(join(h.dir, `${OP_ID}.json`), `${JSON.stringify({ operations: [drop('a')] })}\n`);
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      expect(await h.newClient.columns('parent')).not.toContain('a');
+    });
+  });
+});
+
 describe('type change refuses what it cannot carry (mysql)', () => {
   it('a foreign key either way, a CHECK, a generated column and a trigger that name the column', async (ctx) => {
     const setup = `

@@ -275,6 +275,37 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
   throw new Error(`column ${table}.${column} is used by ${others.map((o) => o.what).join(', ')}; contract drops the old column, which would drop or break ${them}: drop ${them} in an earlier migration and create ${them} again after this one's contract`);
 }
 
+/**
+ * dropColumn: refuse at compile what would make its contract fail. PostgreSQL drops a column's
+ * indexes, constraints and statistics with it, but not an object that merely uses the column: a
+ * view, another table's foreign key, a trigger with `UPDATE OF` or a WHEN clause on it, a policy, a
+ * generated column. Those (the dependencies DROP COLUMN would not take along) are named here, before
+ * expand, instead of in contract's error after the deploy.
+ */
+export async function refuseDropBlockers(context: OperationContext, table: string, column: string): Promise<void> {
+  const blockers = await context.inspect.catalogRows<{ what: string }>(
+    `SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass
+                          THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
+                          WHEN d.classid = 'pg_attrdef'::regclass
+                          THEN (SELECT 'generated ' || pg_describe_object('pg_class'::regclass, ad.adrelid, ad.adnum) FROM pg_attrdef ad WHERE ad.oid = d.objid)
+                          ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
+       FROM pg_depend d
+      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(?) AND d.deptype = 'n'
+        AND d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped)
+        AND NOT EXISTS (SELECT 1 FROM pg_depend own
+                         WHERE own.classid = d.classid AND own.objid = d.objid AND own.refclassid = d.refclassid
+                           AND own.refobjid = d.refobjid AND own.refobjsubid = d.refobjsubid AND own.deptype IN ('a', 'i'))
+        AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
+      ORDER BY 1`,
+    [context.inspect.regclass(table), context.inspect.regclass(table), column, TANDEM_VIEW_COMMENT],
+  );
+  if (blockers.length === 0) return;
+  const them = blockers.length === 1 ? 'it' : 'them';
+  throw new Error(
+    `column ${table}.${column} is used by ${blockers.map((b) => b.what).join(', ')}; contract drops the column, which PostgreSQL refuses while ${blockers.length === 1 ? 'that depends' : 'those depend'} on it: drop ${them}, or change ${them} not to use the column, in an earlier migration`,
+  );
+}
+
 /** `CREATE INDEX CONCURRENTLY` of the index with the twin in the column's place. */
 async function indexCopy(context: OperationContext, index: IndexRow, column: string, twin: string, copy: string): Promise<string> {
   const renamed = await renameColumnRefs(index.definition, column, twin, context.quote);

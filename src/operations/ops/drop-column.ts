@@ -4,6 +4,7 @@ import type { ColumnFacts } from '../inspect.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { dropColumn as dropColumnSql, dropNotNull, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlDroppedColumnClauses } from '../column-dependents/mysql.js';
+import { refuseDropBlockers } from '../column-dependents/postgres.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext } from '../types.js';
 
@@ -31,6 +32,7 @@ export const dropColumn: Operation<z.infer<typeof args>> = {
     if (!(await context.inspect.column(a.table, a.column))) throw new Error(`column ${a.table}.${a.column} does not exist`);
     context.inspect.claimColumn(a.table, a.column, 'dropColumn');
     if ((await context.inspect.primaryKey(a.table)).includes(a.column)) throw new Error(`column ${a.column} is part of the primary key of ${a.table}`);
+    if (context.dialect === 'postgres') await refuseDropBlockers(context, a.table, a.column);
   },
   async compile(a, context) {
     const facts = (await context.inspect.column(a.table, a.column))!;
