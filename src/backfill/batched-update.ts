@@ -168,15 +168,13 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // lives in tandem's process, so killing tandem is a server crash, and the batches it reported done
   // would be lost.
   const batchSetup = session.target.driver === 'pg' ? ['SET LOCAL synchronous_commit = off'] : [];
-  // The batch's settings in one round trip where the driver takes several statements (node-pg does;
-  // PGlite runs one per call, mysql2 only when asked): round trips add up over thousands of batches.
   const settings = [...adapter.transactionSetup(session.config), ...adapter.backfillRole, ...batchSetup];
-  const settingCalls = session.target.driver === 'pg' && settings.length > 1 ? [settings.join('; ')] : settings;
-  // node-pg also takes the whole batch as one query: PostgreSQL runs a query of several statements as
-  // one implicit transaction, rolled back whole if any part fails. Its settings, UPDATE and ledger
-  // record then cost one round trip instead of five (BEGIN, settings, UPDATE, record, COMMIT), and
-  // under load every round trip waits for a core: on 2 cores serving 1,000 requests/s, they and the
-  // upper-key lookup (below) took a fifth of the walk's time.
+  // node-pg takes the whole batch as one query (PGlite runs one statement per call, mysql2 only when
+  // asked): PostgreSQL runs a query of several statements as one implicit transaction, rolled back
+  // whole if any part fails. Its settings, UPDATE and ledger record then cost one round trip instead
+  // of five (BEGIN, settings, UPDATE, record, COMMIT), and under load every round trip waits for a
+  // core: on 2 cores serving 1,000 requests/s, they and the upper-key lookup (below) took a fifth of
+  // the walk's time.
   const oneTrip = session.target.driver === 'pg';
   // A single integer key holds at most n rows in any n consecutive values, so the next batch can end
   // n values on instead of n rows on, which an index walk of n entries finds (~8 % of the batch's
@@ -237,7 +235,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
           return { ...done, lastKey: [String(gapped ? BigInt(ceiling[0]!) : gapEnd)] };
         }
         return db.transaction(async (trx) => {
-          for (const statement of settingCalls) await trx.raw(statement);
+          for (const statement of settings) await trx.raw(statement);
           const affected = adapter.affectedRows(await rawWith(trx, sql, range.bindings));
           faultPoint('batch-after-update');
           const saved: BackfillProgress = { ...batch, rowsDone: batch.rowsDone + affected };
