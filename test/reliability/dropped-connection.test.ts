@@ -48,25 +48,30 @@ describe.each(['postgres', 'mysql'] as const)('dropped connections on %s', (kind
   const sleepSql = kind === 'postgres' ? 'pg_sleep' : 'SLEEP';
   const ledgerTable = (name: string) => (kind === 'postgres' ? `tandem.${name}` : `tandem_${name}`);
 
-  /** Tandem's own session(s), found by the application name / the statement they run. */
-  async function tandemSessions(app: Knex, db: TestDatabase, running?: string): Promise<number[]> {
+  /**
+   * Tandem's own session(s), found by the application name / the statement they run; with
+   * `startedWithinMs`, only a statement that began at most that long ago (so it is still running
+   * when it is killed: a batch sent as one query commits when it ends).
+   */
+  async function tandemSessions(app: Knex, db: TestDatabase, running?: string, startedWithinMs = 60_000): Promise<number[]> {
     if (kind === 'postgres') {
-      const rows = rowsOf<{ pid: number }>(await app.raw(`SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name LIKE 'tandem %' ${running ? 'AND state = \'active\' AND query ILIKE ?' : ''}`, running ? [db.name, `%${running}%`] : [db.name]));
+      const statement = running ? `AND state = 'active' AND query ILIKE ? AND clock_timestamp() - query_start < ? * interval '1 millisecond'` : '';
+      const rows = rowsOf<{ pid: number }>(await app.raw(`SELECT pid FROM pg_stat_activity WHERE datname = ? AND application_name LIKE 'tandem %' ${statement}`, running ? [db.name, `%${running}%`, startedWithinMs] : [db.name]));
       return rows.map((row) => row.pid);
     }
     // MariaDB cannot name a connection: tandem's is the one that holds the runner lock (or runs the statement).
     const rows = running
-      ? rowsOf<{ id: number }>(await app.raw(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE ? AND ID <> CONNECTION_ID()`, [db.name, `${running}%`]))
+      ? rowsOf<{ id: number }>(await app.raw(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND INFO LIKE ? AND ID <> CONNECTION_ID() AND TIME_MS < ?`, [db.name, `${running}%`, startedWithinMs]))
       : rowsOf<{ id: number }>(await app.raw(`SELECT IS_USED_LOCK(CONCAT('tandem:', DATABASE())) AS id`)).filter((row) => row.id !== null);
     return rows.map((row) => Number(row.id));
   }
   const killSession = (app: Knex, id: number) => app.raw(kind === 'postgres' ? 'SELECT pg_terminate_backend(?)' : `KILL ${Number(id)}`, kind === 'postgres' ? [id] : []);
 
-  /** Kill the first session that runs `running`, as soon as it shows up. */
-  async function killWhenRunning(app: Knex, db: TestDatabase, running: string, timeoutMs = 20_000): Promise<number> {
+  /** Kill the first session that runs `running` (begun at most `startedWithinMs` ago), as soon as it shows up. */
+  async function killWhenRunning(app: Knex, db: TestDatabase, running: string, startedWithinMs?: number, timeoutMs = 20_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const [id] = await tandemSessions(app, db, running);
+      const [id] = await tandemSessions(app, db, running, startedWithinMs);
       if (id !== undefined) {
         await killSession(app, id);
         return id;
@@ -91,10 +96,10 @@ describe.each(['postgres', 'mysql'] as const)('dropped connections on %s', (kind
       const killedInExpand = await killWhenRunning(app, db, `SELECT ${sleepSql}(1.5)`);
       await expand;
       const backfill = tandem.backfill();
-      // Two kills in the middle of batches (each batch sleeps 10 × 10 ms).
-      const first = await killWhenRunning(app, db, 'UPDATE visits');
+      // Two kills in the middle of batches (each batch sleeps 10 × 10 ms; killed within its first 40 ms).
+      const first = await killWhenRunning(app, db, 'UPDATE visits', 40);
       await sleep(300);
-      const second = await killWhenRunning(app, db, 'UPDATE visits');
+      const second = await killWhenRunning(app, db, 'UPDATE visits', 40);
       await backfill;
       expect(new Set([killedInExpand, first, second]).size).toBe(3);
 
