@@ -93,7 +93,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
 
   // MySQL: key values are written as literals (see rangeCondition); an integer key compared with a
   // string literal costs a conversion per row (a fifth of the batch's time on an INT key).
-  const integerKeys = adapter.dialect === 'mysql' ? await mysqlIntegerColumns(session, update.table, keyColumns) : keyColumns.map(() => false);
+  // PostgreSQL: a single integer key is walked by value (`stepping`, below).
+  const integerKeys = await integerColumns(session, update.table, keyColumns);
   // Every read of the table waits in its lock queue too (behind someone's ALTER): retry it like the batches.
   const retrying = <T>(step: () => Promise<T>): Promise<T> => withLockRetry(adapter, options.retries, step, (notice) => options.onRetry?.(notice));
   const maxKey = (): Promise<string[] | null> =>
@@ -180,7 +181,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
   // n values on instead of n rows on, which an index walk of n entries finds (~8 % of the batch's
   // time under load). A batch over a gap in the keys is short, the batch size adapts, and the query
   // also returns the first key after the batch, so the walk jumps over a gap of any width at once.
-  const stepping = oneTrip && keyColumns.length === 1 && (await postgresIntegerKey(session, update.table, keyColumns[0]!));
+  const stepping = oneTrip && keyColumns.length === 1 && integerKeys[0]!;
   const alreadyDone = progress.done;
   let lastBatchMs = 0; // so the first batch waits only the throttle's minimum (redo-throttle.ts)
   try {
@@ -313,15 +314,6 @@ function oneTripBatchSql(settings: string[], update: string, record: (affectedSq
   return [...settings, `${counted} SELECT (SELECT n FROM counted) AS affected${after}`].join(';\n');
 }
 
-/** Whether a PostgreSQL column has an integer type (smallint, integer, bigint; or a domain over one). */
-async function postgresIntegerKey({ db, adapter }: Session, table: BatchableUpdate['table'], column: string): Promise<boolean> {
-  const result = await db.raw(
-    `SELECT data_type AS type FROM information_schema.columns WHERE table_schema = COALESCE(?, current_schema()) AND table_name = ? AND column_name = ?`,
-    [table.schema ?? null, table.name, column],
-  );
-  return ['smallint', 'integer', 'bigint'].includes(String(adapter.rows<{ type: unknown }>(result)[0]?.type));
-}
-
 /** knex counts every `?` against the bindings given, even an empty list: give none when there are none. */
 function rawWith(db: Knex | Knex.Transaction, sql: string, bindings: string[]): Knex.Raw {
   return bindings.length > 0 ? db.raw(sql, bindings) : db.raw(sql);
@@ -339,14 +331,20 @@ function mysqlLiteral(value: unknown, integer: boolean): string {
   return `_utf8mb4 X'${Buffer.from(text, 'utf8').toString('hex')}'`;
 }
 
-/** Which of the key columns have an integer type (TINYINT … BIGINT, signed or not). */
-async function mysqlIntegerColumns({ db, adapter }: Session, table: BatchableUpdate['table'], keyColumns: string[]): Promise<boolean[]> {
+/**
+ * Which of the key columns have an integer type: MySQL TINYINT … BIGINT, signed or not; PostgreSQL
+ * smallint, integer, bigint, or a domain over one (information_schema gives the domain's type).
+ */
+async function integerColumns({ db, adapter }: Session, table: BatchableUpdate['table'], keyColumns: string[]): Promise<boolean[]> {
+  const mysql = adapter.dialect === 'mysql';
   const result = await db.raw(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`,
+    `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = COALESCE(?, ${mysql ? 'DATABASE()' : 'current_schema()'}) AND table_name = ?`,
     [table.schema ?? null, table.name],
   );
-  const types = new Map(adapter.rows<{ name: string; type: string }>(result).map((row) => [row.name.toLowerCase(), row.type.toLowerCase()]));
-  return keyColumns.map((column) => /^(tiny|small|medium|big)?int$/.test(types.get(column.toLowerCase()) ?? ''));
+  // MySQL column names compare without case; PostgreSQL's as written.
+  const fold = (name: string) => (mysql ? name.toLowerCase() : name);
+  const types = new Map(adapter.rows<{ name: string; type: string }>(result).map((row) => [fold(row.name), row.type.toLowerCase()]));
+  return keyColumns.map((column) => /^(tiny|small|medium|big)?int(eger)?$/.test(types.get(fold(column)) ?? ''));
 }
 
 /** Aim at the target batch time, changing by at most 2× per batch so one slow batch does not whipsaw the size. */

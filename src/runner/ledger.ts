@@ -237,22 +237,7 @@ export class Ledger {
   }
 
   async saveBackfill(db: Db, progress: BackfillProgress): Promise<void> {
-    const values = {
-      table_name: progress.tableName,
-      key_columns: JSON.stringify(progress.keyColumns),
-      last_key: progress.lastKey ? JSON.stringify(progress.lastKey) : null,
-      ceiling_key: progress.ceilingKey ? JSON.stringify(progress.ceilingKey) : null,
-      pass: progress.pass,
-      rows_done: progress.rowsDone,
-      rows_total: progress.rowsTotal,
-      batches: progress.batches,
-      batch_size: progress.batchSize,
-      done: progress.done,
-      // A batch ran (or the pass ended): whatever it waited for is over.
-      paused_for: null,
-      paused_since: null,
-      updated_at: this.now(db),
-    };
+    const values = { ...backfillValues(progress), updated_at: this.now(db) };
     await this.table(db, 'backfills')
       .insert({ migration_id: progress.migrationId, statement_index: progress.statementIndex, started_at: this.now(db), ...values })
       .onConflict(['migration_id', 'statement_index'])
@@ -267,12 +252,9 @@ export class Ledger {
   batchRecordSql(progress: BackfillProgress, rowsDoneSql: string): string {
     const q = (name: string) => this.session.adapter.quoteIdent(name);
     const table = `${q(this.tables.schema!)}.${q(this.tables.backfills)}`;
-    const lastKey = progress.lastKey ? stringLiteral(JSON.stringify(progress.lastKey)) : 'NULL';
-    return (
-      `UPDATE ${table} SET ${q('last_key')} = ${lastKey}, ${q('rows_done')} = ${rowsDoneSql}, ${q('batches')} = ${progress.batches}, ` +
-      `${q('batch_size')} = ${progress.batchSize ?? 'NULL'}, ${q('paused_for')} = NULL, ${q('paused_since')} = NULL, ${q('updated_at')} = now() ` +
-      `WHERE ${q('migration_id')} = ${stringLiteral(progress.migrationId)} AND ${q('statement_index')} = ${progress.statementIndex}`
-    );
+    const constant = (value: string | number | boolean | null) => (value === null ? 'NULL' : typeof value === 'string' ? stringLiteral(value) : String(value));
+    const sets = Object.entries(backfillValues(progress)).map(([column, value]) => `${q(column)} = ${column === 'rows_done' ? rowsDoneSql : constant(value)}`);
+    return `UPDATE ${table} SET ${sets.join(', ')}, ${q('updated_at')} = now() WHERE ${q('migration_id')} = ${stringLiteral(progress.migrationId)} AND ${q('statement_index')} = ${progress.statementIndex}`;
   }
 
   /** Record that the walk waits before its next batch, and why (the first call of a pause sets its start). */
@@ -293,6 +275,25 @@ export class Ledger {
     const row = await this.table(this.session.db, 'runners').where({ lock_name: lockName }).first();
     return row ? { sessionId: String(row.session_id), holder: String(row.holder), command: String(row.command), since: toDate(row.since) } : undefined;
   }
+}
+
+/** A backfill's progress as the columns of its ledger row (without the row's key and timestamps). */
+function backfillValues(progress: BackfillProgress): Record<string, string | number | boolean | null> {
+  return {
+    table_name: progress.tableName,
+    key_columns: JSON.stringify(progress.keyColumns),
+    last_key: progress.lastKey ? JSON.stringify(progress.lastKey) : null,
+    ceiling_key: progress.ceilingKey ? JSON.stringify(progress.ceilingKey) : null,
+    pass: progress.pass,
+    rows_done: progress.rowsDone,
+    rows_total: progress.rowsTotal,
+    batches: progress.batches,
+    batch_size: progress.batchSize,
+    done: progress.done,
+    // A batch ran (or the pass ended): whatever it waited for is over.
+    paused_for: null,
+    paused_since: null,
+  };
 }
 
 function mapRow(row: Record<string, unknown>): LedgerRow {

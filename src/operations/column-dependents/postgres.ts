@@ -7,6 +7,10 @@ import { renameColumnRefs } from './rename-column-refs.js';
 
 /** tandem's version-schema views read every column; they are rebuilt around contract, not carried. */
 const TANDEM_VIEW_COMMENT = `${COMMENT_PREFIX}%`;
+/** For a `pg_depend d` row: leaves out tandem's version-schema views (bind TANDEM_VIEW_COMMENT). */
+const NOT_TANDEM_VIEW = `NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))`;
+/** For a `pg_depend d` row, a CASE branch: a view's rewrite rule is named as its view. */
+const VIEW_OF_RULE = `WHEN d.classid = 'pg_rewrite'::regclass THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)`;
 
 interface IndexRow {
   name: string;
@@ -257,8 +261,7 @@ async function incomingForeignKeys(context: OperationContext, replacement: Repla
 /** Anything else that names the column would break, or be dropped with it, at contract. */
 async function refuseOtherDependents(context: OperationContext, table: string, column: string, attnum: number): Promise<void> {
   const others = await context.inspect.catalogRows<{ what: string }>(
-    `SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass
-                          THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
+    `SELECT DISTINCT CASE ${VIEW_OF_RULE}
                           ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
        FROM pg_depend d
       WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(?) AND d.refobjsubid = ?
@@ -266,7 +269,7 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
         AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = d.objid))
         AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.oid = d.objid AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid))
         AND NOT (d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND EXISTS (SELECT 1 FROM pg_class seq WHERE seq.oid = d.objid AND seq.relkind = 'S'))
-        AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
+        AND ${NOT_TANDEM_VIEW}
       ORDER BY 1`,
     [context.inspect.regclass(table), attnum, TANDEM_VIEW_COMMENT],
   );
@@ -284,8 +287,7 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
  */
 export async function refuseDropBlockers(context: OperationContext, table: string, column: string): Promise<void> {
   const blockers = await context.inspect.catalogRows<{ what: string }>(
-    `SELECT DISTINCT CASE WHEN d.classid = 'pg_rewrite'::regclass
-                          THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
+    `SELECT DISTINCT CASE ${VIEW_OF_RULE}
                           WHEN d.classid = 'pg_attrdef'::regclass
                           THEN (SELECT 'generated ' || pg_describe_object('pg_class'::regclass, ad.adrelid, ad.adnum) FROM pg_attrdef ad WHERE ad.oid = d.objid)
                           ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
@@ -295,7 +297,7 @@ export async function refuseDropBlockers(context: OperationContext, table: strin
         AND NOT EXISTS (SELECT 1 FROM pg_depend own
                          WHERE own.classid = d.classid AND own.objid = d.objid AND own.refclassid = d.refclassid
                            AND own.refobjid = d.refobjid AND own.refobjsubid = d.refobjsubid AND own.deptype IN ('a', 'i'))
-        AND NOT (d.classid = 'pg_rewrite'::regclass AND EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.oid = d.objid AND obj_description(r.ev_class, 'pg_class') LIKE ?))
+        AND ${NOT_TANDEM_VIEW}
       ORDER BY 1`,
     [context.inspect.regclass(table), context.inspect.regclass(table), column, TANDEM_VIEW_COMMENT],
   );
