@@ -6,8 +6,9 @@ import { stringLiteral } from '../db/raw-sql.js';
  * The safe forms of common steps, per dialect. Each returns statements; the runner adds lock
  * timeouts and retries to every one of them.
  */
-export function addColumn(context: OperationContext, table: string, definition: string): string {
-  const sql = `ALTER TABLE ${context.quote(table)} ADD COLUMN ${definition}`;
+/** `clauses`: more of the same ALTER, on the new column (its settings: one lock, not one each). */
+export function addColumn(context: OperationContext, table: string, definition: string, clauses: string[] = []): string {
+  const sql = `ALTER TABLE ${context.quote(table)} ADD COLUMN ${[definition, ...clauses].join(', ')}`;
   // MariaDB 10.3+ and MySQL 8 add a column without copying the table; pinning INSTANT makes the server refuse rather than copy.
   return context.dialect === 'mysql' ? `${sql}, ALGORITHM=INSTANT` : sql;
 }

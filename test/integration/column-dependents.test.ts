@@ -439,6 +439,80 @@ describe.each(['postgres', 'pglite'] as const)('an identity column\'s type chang
   });
 });
 
+/**
+ * Extended statistics on `a`, and settings of `a` and `d` of their own: what a plain ALTER … TYPE or
+ * RENAME keeps. `ref` has the columns in the order the swaps leave (the new ones come last), which is
+ * the order a statistics object lists them in.
+ */
+function statisticsTable(name: 't' | 'ref', a: string, aType: string, d: string, dType: string): string {
+  const columns = name === 't' ? `${a} ${aType}, b int` : `b int, ${a} ${aType}`;
+  return `
+CREATE TABLE ${name} (id int PRIMARY KEY, ${columns}, ${d} ${dType});
+CREATE STATISTICS ${name}_ab (ndistinct, dependencies) ON ${a}, b FROM ${name};
+CREATE STATISTICS ${name}_expr ON (${a} + 1), b FROM ${name};
+ALTER STATISTICS ${name}_ab SET STATISTICS 500;
+ALTER TABLE ${name} ALTER COLUMN ${a} SET STATISTICS 700, ALTER COLUMN ${a} SET (n_distinct = -0.5),
+  ALTER COLUMN ${d} SET STORAGE EXTERNAL, ALTER COLUMN ${d} SET COMPRESSION pglz, ALTER COLUMN ${d} SET STATISTICS 50;`;
+}
+
+const STATISTICS_ROWS = `INSERT INTO t (id, a, b, d) SELECT g, g % 10, g % 5, repeat('x', g) FROM generate_series(1, ${ROWS}) g;`;
+
+/** `t`'s statistics objects and column settings, and `ref`'s written as if it were `t`. */
+async function statisticsAndSettings(h: OperationHarness): Promise<{ t: string[]; ref: string[] }> {
+  const lines = await h.newClient.raw<{ relname: string; line: string }>(
+    `SELECT c.relname, pg_get_statisticsobjdef(s.oid) || ' target ' || coalesce(s.stxstattarget, -1) AS line
+       FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid WHERE c.relname IN ('t', 'ref')
+     UNION ALL
+     SELECT c.relname, a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' target ' || coalesce(a.attstattarget, -1)
+                       || ' ' || coalesce(array_to_string(ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\\_distinct%'), ','), '')
+                       || ' storage ' || a.attstorage::text || ' compression ' || coalesce(to_jsonb(a)->>'attcompression', '')
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname IN ('t', 'ref') AND a.attnum > 0 AND NOT a.attisdropped`,
+  );
+  const of = (table: string) => lines.filter((row) => row.relname === table).map((row) => row.line.replace(/\bref_/g, 't_').replace(/\bref\b/g, 't')).sort();
+  return { t: of('t'), ref: of('ref') };
+}
+
+describe.each(['postgres', 'pglite'] as const)('a replaced column\'s extended statistics and settings are kept (%s)', (kind) => {
+  const CHANGES = [{ alterColumn: { table: 't', column: 'a', type: 'bigint' } }, { alterColumn: { table: 't', column: 'd', type: 'varchar(500)' } }];
+
+  it('a type change: statistics objects (with their targets) are copied to the twin at the end of the backfill and take their names at contract; the statistics target, n_distinct, storage and compression are the twin\'s from expand', async (ctx) => {
+    const setup = `${statisticsTable('t', 'a', 'int', 'd', 'text')}\n${statisticsTable('ref', 'a', 'bigint', 'd', 'varchar(500)')}\n${STATISTICS_ROWS}`;
+    await scenario(ctx, kind, { setup, operations: CHANGES }, async (h) => {
+      const before = await statisticsAndSettings(h);
+      expect(before.t.filter((line) => line.startsWith('CREATE STATISTICS'))).toHaveLength(2);
+      await h.expand();
+      await h.backfill();
+      const copies = await h.newClient.raw<{ line: string }>(`SELECT pg_get_statisticsobjdef(oid) AS line FROM pg_statistic_ext WHERE stxname LIKE 'tandem\\_%' ORDER BY 1`);
+      expect(copies.map((row) => row.line.replace(/tandem_[0-9a-f]{8}_/g, 'tandem_'))).toEqual([
+        'CREATE STATISTICS public.tandem_st1 (ndistinct, dependencies) ON b, tandem_new FROM t',
+        'CREATE STATISTICS public.tandem_st2 ON b, (tandem_new + 1) FROM t',
+      ]);
+      await h.contract();
+      const after = await statisticsAndSettings(h);
+      expect(after.t).toEqual(after.ref);
+      // The copies are real statistics objects: ANALYZE fills them.
+      await h.newClient.raw('ANALYZE t');
+      const [filled] = await h.newClient.raw<{ n: number }>(`SELECT count(*)::int AS n FROM pg_statistic_ext_data d JOIN pg_statistic_ext s ON s.oid = d.stxoid WHERE s.stxrelid = 't'::regclass`);
+      expect(filled!.n).toBe(2);
+    });
+  });
+
+  it('a rename through a twin keeps them under the new names; rollback after the backfill leaves S0', async (ctx) => {
+    const setup = `${statisticsTable('t', 'a', 'int', 'd', 'text')}\n${statisticsTable('ref', 'a2', 'int', 'd2', 'text')}\n${STATISTICS_ROWS}`;
+    const renames = [{ renameColumn: { table: 't', from: 'a', to: 'a2' } }, { renameColumn: { table: 't', from: 'd', to: 'd2' } }];
+    await scenario(ctx, kind, { setup, operations: renames }, async (h) => {
+      const before = await statisticsAndSettings(h);
+      await rollbackRestoresS0(h);
+      expect(await statisticsAndSettings(h)).toEqual(before);
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      const after = await statisticsAndSettings(h);
+      expect(after.t).toEqual(after.ref);
+    });
+  });
+});
+
 describe.each(ALL_KINDS)('dropColumn drops the indexes that contain the column (%s)', (kind) => {
   it('on both databases: MariaDB would refuse the DROP COLUMN (error 1072) and MySQL 8 would keep UNIQUE (b) of UNIQUE (a, b)', async (ctx) => {
     const setup = `CREATE TABLE d (id int PRIMARY KEY, a int, b int, c int);

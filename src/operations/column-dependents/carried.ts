@@ -6,8 +6,17 @@
  * the old column is gone. What cannot be carried safely makes the operation refuse, naming it.
  */
 export interface CarriedDependents {
-  /** End of backfill, before the new app is deployed: the twin's copies of the column's indexes, built without blocking writes. */
-  buildIndexes: string[];
+  /**
+   * Expand, clauses of the ALTER that adds the twin: the column's own settings (PostgreSQL: its
+   * statistics target, n_distinct, storage and compression), so that the twin's values are stored and
+   * its statistics gathered as the column's were.
+   */
+  twinClauses: string[];
+  /**
+   * End of backfill, before the new app is deployed: the twin's copies of the column's indexes, built
+   * without blocking writes (and on PostgreSQL of its extended statistics objects, which ANALYZE fills).
+   */
+  buildCopies: string[];
   /** Contract, first: constraints on the twin, added without checking the rows (PostgreSQL). */
   addConstraints: string[];
   /** Contract, then: their scans, which let the app read and write. */
@@ -29,7 +38,7 @@ export interface CarriedDependents {
   renameNotNull: string | null;
 }
 
-export const nothingToCarry = (): CarriedDependents => ({ buildIndexes: [], addConstraints: [], validateConstraints: [], beforeDrop: [], afterSwap: [], validateAfterSwap: [], dropColumnClauses: [], rollback: [], renameNotNull: null });
+export const nothingToCarry = (): CarriedDependents => ({ twinClauses: [], buildCopies: [], addConstraints: [], validateConstraints: [], beforeDrop: [], afterSwap: [], validateAfterSwap: [], dropColumnClauses: [], rollback: [], renameNotNull: null });
 
 /** The columns involved: the one contract drops, the one that replaces it, and its name at the end. */
 export interface Replacement {

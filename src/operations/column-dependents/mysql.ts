@@ -83,7 +83,7 @@ export async function mysqlDependents(context: OperationContext, replacement: Re
     carried.dropColumnClauses.push(`DROP INDEX ${q(name)}`, `RENAME INDEX ${q(copy)} TO ${q(name)}`);
   }
   if (adds.length > 0) {
-    carried.buildIndexes.push(`ALTER TABLE ${q(table)} ${adds.join(', ')}, ALGORITHM=INPLACE, LOCK=NONE`);
+    carried.buildCopies.push(`ALTER TABLE ${q(table)} ${adds.join(', ')}, ALGORITHM=INPLACE, LOCK=NONE`);
     // Rollback may come before the backfill built them: MariaDB drops them IF EXISTS. MySQL 8 has no
     // IF EXISTS there, and dropping the twin trims a composite copy to its other columns (not verified: no MySQL 8 server here).
     if (context.mariadb) carried.rollback.push(`ALTER TABLE ${q(table)} ${copies.map((copy) => `DROP INDEX IF EXISTS ${q(copy)}`).join(', ')}, ALGORITHM=NOCOPY`);

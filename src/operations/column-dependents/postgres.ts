@@ -43,6 +43,27 @@ interface ColumnFacts {
   cycle: boolean | null;
   /** The wider integer type a serial's sequence must grow to with its column, if any. */
   sequence_type: string | null;
+  /** ALTER COLUMN … SET STATISTICS (-1: the server's default). */
+  statistics_target: number;
+  /** ALTER COLUMN … SET (n_distinct = …, n_distinct_inherited = …), as `key=value`. */
+  distinct_options: string[];
+  /** attstorage, and its type's default: a column whose storage differs was given one (SET STORAGE). */
+  storage: string;
+  type_storage: string;
+  /** The new type's default storage ('p': plain, which takes no other storage and no compression). */
+  new_type_storage: string | null;
+  /** SET COMPRESSION: 'p' (pglz), 'l' (lz4), '' (the server's default; PostgreSQL 14+). */
+  compression: string;
+}
+
+interface StatisticsRow {
+  /** The schema as SQL (regnamespace text: quoted where needed). */
+  schema: string;
+  name: string;
+  definition: string;
+  /** ALTER STATISTICS … SET STATISTICS (-1: the default). */
+  target: number;
+  columns: string[];
 }
 
 /** Each integer type's range: a sequence bound at its type's default is not one to keep. */
@@ -108,7 +129,12 @@ export async function postgresDependents(context: OperationContext, replacement:
             owned.increment, owned.min, owned.max, owned.start, owned.cache, owned.cycle,
             (SELECT format_type(wider.oid, NULL) FROM pg_type wider
               WHERE wider.oid = to_regtype(?) AND wider.oid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = owned.seqtypid)) AS sequence_type
+                AND wider.typlen > (SELECT typlen FROM pg_type WHERE oid = owned.seqtypid)) AS sequence_type,
+            coalesce(attstattarget, -1)::int AS statistics_target,
+            ARRAY(SELECT o FROM unnest(attoptions) o WHERE o LIKE 'n\\_distinct%') AS distinct_options,
+            attstorage::text AS storage, (SELECT typstorage::text FROM pg_type WHERE oid = atttypid) AS type_storage,
+            (SELECT typstorage::text FROM pg_type WHERE oid = coalesce(to_regtype(?), atttypid)) AS new_type_storage,
+            coalesce(to_jsonb(pg_attribute)->>'attcompression', '') AS compression
        FROM pg_attribute
        LEFT JOIN LATERAL (SELECT d.objid::regclass::text AS sequence, n.nspname AS sequence_schema, c.relname AS sequence_name,
                                  s.seqtypid, format_type(s.seqtypid, NULL) AS sequence_own_type, s.seqincrement::text AS increment,
@@ -118,9 +144,10 @@ export async function postgresDependents(context: OperationContext, replacement:
                            WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
                              AND d.refobjid = attrelid AND d.refobjsubid = attnum AND d.deptype IN ('a', 'i')) owned ON true
       WHERE attrelid = to_regclass(?) AND attname = ? AND NOT attisdropped`,
-    [replacement.type ?? null, regclass, column],
+    [replacement.type ?? null, replacement.type ?? null, regclass, column],
   );
   if (!facts) return carried;
+  carried.twinClauses.push(...columnSettings(facts, q(twin)));
   const where = `${table}.${column}`;
   if (facts.identity && replacement.nullable) throw new Error(`column ${where} is an identity column, which is always NOT NULL: keep it NOT NULL (leave out "nullable"), or drop the identity in an earlier migration (ALTER TABLE … ALTER COLUMN … DROP IDENTITY)`);
   if (facts.generated) throw new Error(`column ${where} is a generated column, which a new column cannot take over: drop it and add it again as it should be`);
@@ -169,7 +196,7 @@ export async function postgresDependents(context: OperationContext, replacement:
     if (index.constraint_type === 'x') throw new Error(`column ${where} is in exclusion constraint ${index.constraint_name}, which tandem cannot rebuild on the new column without blocking writes: drop the constraint in an earlier migration and add it again after this one's contract`);
     refuseSharedWithEarlier(`index ${index.name}`, index.columns, replacement, earlier);
     const copy = context.objectName(`ix${n + 1}`);
-    carried.buildIndexes.push(await indexCopy(context, index, column, twin, copy));
+    carried.buildCopies.push(await indexCopy(context, index, column, twin, copy));
     if (index.constraint_type === 'u' || index.constraint_type === 'p') {
       // The twin is NOT NULL by then (contract's first steps), so PRIMARY KEY USING INDEX scans nothing.
       const timing = index.deferrable ? ` DEFERRABLE${index.deferred ? ' INITIALLY DEFERRED' : ''}` : '';
@@ -191,6 +218,27 @@ export async function postgresDependents(context: OperationContext, replacement:
     carried.addConstraints.push(await constraintCopy(context, table, constraint, column, twin, copy));
     if (constraint.validated) carried.validateConstraints.push(`ALTER TABLE ${q(table)} VALIDATE CONSTRAINT ${q(copy)}`);
     carried.afterSwap.push(`ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(copy)} TO ${q(constraint.name)}`);
+  }
+
+  // Extended statistics go with the column too (every column of one is an automatic dependency): a copy
+  // on the twin, made once it is filled, takes the original's name after the swap.
+  const statistics = await inspect.catalogRows<StatisticsRow>(
+    `SELECT s.stxnamespace::regnamespace::text AS schema, s.stxname AS name, pg_get_statisticsobjdef(s.oid) AS definition,
+            coalesce(s.stxstattarget, -1)::int AS target,
+            ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = s.stxrelid
+                     AND a.attnum IN (SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = s.oid AND d.refobjid = s.stxrelid)) AS columns
+       FROM pg_statistic_ext s
+      WHERE s.stxrelid = to_regclass(?)
+        AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = s.oid AND d.refobjid = s.stxrelid AND d.refobjsubid = ?)
+      ORDER BY s.stxname`,
+    [regclass, facts.attnum],
+  );
+  for (const [n, stats] of statistics.entries()) {
+    refuseSharedWithEarlier(`statistics object ${stats.name}`, stats.columns, replacement, earlier);
+    const copy = `${stats.schema}.${q(context.objectName(`st${n + 1}`))}`;
+    carried.buildCopies.push(await statisticsCopy(context, stats, column, twin, copy));
+    if (stats.target >= 0) carried.buildCopies.push(`ALTER STATISTICS ${copy} SET STATISTICS ${stats.target}`);
+    carried.afterSwap.push(`ALTER STATISTICS ${copy} RENAME TO ${q(stats.name)}`);
   }
 
   if (facts.keeps_not_null && finalName === column) {
@@ -265,7 +313,7 @@ async function refuseOtherDependents(context: OperationContext, table: string, c
                           ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END AS what
        FROM pg_depend d
       WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = to_regclass(?) AND d.refobjsubid = ?
-        AND d.classid <> 'pg_constraint'::regclass
+        AND d.classid NOT IN ('pg_constraint'::regclass, 'pg_statistic_ext'::regclass)
         AND NOT (d.classid = 'pg_class'::regclass AND EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = d.objid))
         AND NOT (d.classid = 'pg_attrdef'::regclass AND EXISTS (SELECT 1 FROM pg_attrdef ad WHERE ad.oid = d.objid AND ad.adrelid = d.refobjid AND ad.adnum = d.refobjsubid))
         AND NOT (d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') AND EXISTS (SELECT 1 FROM pg_class seq WHERE seq.oid = d.objid AND seq.relkind = 'S'))
@@ -306,6 +354,37 @@ export async function refuseDropBlockers(context: OperationContext, table: strin
   throw new Error(
     `column ${table}.${column} is used by ${blockers.map((b) => b.what).join(', ')}; contract drops the column, which PostgreSQL refuses while ${blockers.length === 1 ? 'that depends' : 'those depend'} on it: drop ${them}, or change ${them} not to use the column, in an earlier migration`,
   );
+}
+
+/**
+ * The column's own settings as ALTER COLUMN clauses for `twin`. Storage and compression only where
+ * the column was given its own and the new type can take them (a plain type, such as bigint, stores
+ * every value inline).
+ */
+function columnSettings(facts: ColumnFacts, twin: string): string[] {
+  const clauses: string[] = [];
+  if (facts.statistics_target >= 0) clauses.push(`ALTER COLUMN ${twin} SET STATISTICS ${facts.statistics_target}`);
+  // The catalog keeps them as key=value with a number for a value.
+  const options = facts.distinct_options.map((option) => option.split('=')).filter(([key, value]) => /^n_distinct(_inherited)?$/.test(key!) && /^-?[0-9.e+-]+$/.test(value ?? ''));
+  if (options.length > 0) clauses.push(`ALTER COLUMN ${twin} SET (${options.map(([key, value]) => `${key} = ${value}`).join(', ')})`);
+  const takesStorage = facts.new_type_storage !== null && facts.new_type_storage !== 'p';
+  if (takesStorage && facts.storage !== facts.type_storage) clauses.push(`ALTER COLUMN ${twin} SET STORAGE ${STORAGE[facts.storage]}`);
+  if (takesStorage && facts.compression !== '') clauses.push(`ALTER COLUMN ${twin} SET COMPRESSION ${COMPRESSION[facts.compression]}`);
+  return clauses;
+}
+
+const STORAGE: Record<string, string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
+const COMPRESSION: Record<string, string> = { p: 'pglz', l: 'lz4' };
+
+/** CREATE STATISTICS named `copy` (SQL), with the twin in the column's place. */
+async function statisticsCopy(context: OperationContext, stats: StatisticsRow, column: string, twin: string, copy: string): Promise<string> {
+  // CREATE STATISTICS schema.name [(kinds)] ON …: the name ends where the kinds or ON begin.
+  const tokens = tokenizeStatement(stats.definition, 'postgres');
+  const nameAt = tokens.findIndex((token) => token.upper === 'STATISTICS') + 1;
+  const end = tokens.findIndex((token, i) => i > nameAt && (token.text === '(' || (token.kind === 'word' && token.upper === 'ON')));
+  const renamed = await renameColumnRefs(`CREATE STATISTICS ${copy}${stats.definition.slice(tokens[end - 1]!.end)}`, column, twin, context.quote);
+  if (renamed === null) throw new Error(`statistics object ${stats.name} on column ${column} could not be made on the new column with certainty (${stats.definition}): drop it in an earlier migration and create it again after this one's contract`);
+  return renamed;
 }
 
 /** `CREATE INDEX CONCURRENTLY` of the index with the twin in the column's place. */

@@ -54,7 +54,7 @@ function isColumnPosition(tokens: Token[], i: number): boolean {
 }
 
 /**
- * The tree with `from` renamed to `to` where it names a column: an index element, a column
+ * The tree with `from` renamed to `to` where it names a column: an index or statistics element, a column
  * reference's last field, a foreign key's own column. `expressions` false: foreign key columns only.
  */
 function renameInTree(node: unknown, from: string, to: string, expressions: boolean): unknown {
@@ -63,7 +63,7 @@ function renameInTree(node: unknown, from: string, to: string, expressions: bool
   const record = node as Record<string, unknown>;
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
-    if (expressions && key === 'IndexElem' && (value as { name?: string }).name === from) result[key] = { ...(renameInTree(value, from, to, expressions) as object), name: to };
+    if (expressions && (key === 'IndexElem' || key === 'StatsElem') && (value as { name?: string }).name === from) result[key] = { ...(renameInTree(value, from, to, expressions) as object), name: to };
     else if (expressions && key === 'ColumnRef') result[key] = renameColumnRef(value as { fields?: unknown[] }, from, to);
     else if (key === 'fk_attrs') result[key] = (value as Array<{ String?: { sval?: string } }>).map((item) => (item.String?.sval === from ? { String: { sval: to } } : item));
     else result[key] = renameInTree(value, from, to, expressions);

@@ -112,13 +112,13 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
   };
   const twinDefinition = context.dialect === 'postgres' ? `${q(twinName)} ${a.type}` : notNull ? `${q(twinName)} ${a.type} NOT NULL DEFAULT ${notNull.marker.literal}` : `${q(twinName)} ${a.type} NULL`;
   return {
-    expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column)), ...shim.install],
+    expand: [addColumn(context, a.table, besideColumn(context, twinDefinition, a.column), carried.twinClauses), ...shim.install],
     // A twin that is NOT NULL holds its placeholder until the backfill (or the shim) gives it a value.
     // The copies of the column's indexes are built once the twin is filled, before the new app reads it.
     backfill: [
       `UPDATE ${q(a.table)} SET ${q(twinName)} = (${shimUp}) WHERE ${unfilled}`,
       ...markerCheck('backfill'),
-      ...carried.buildIndexes,
+      ...carried.buildCopies,
     ],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],
@@ -320,7 +320,7 @@ async function requireValuesByTwin(a: Args, current: ColumnFacts, context: Opera
       { sql: nulls, assertEmpty: `${a.table}.${a.column} still has NULLs; ${fix}, then rerun backfill` },
       // A row whose value is the placeholder itself is rewritten with the same value.
       `UPDATE ${table} SET ${twin} = COALESCE(${column}, ${placeholder}) WHERE ${twin} <=> ${placeholder}`,
-      ...carried.buildIndexes,
+      ...carried.buildCopies,
     ],
     contract: mysqlSwap(swap, context),
     rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],

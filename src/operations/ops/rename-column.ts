@@ -56,8 +56,8 @@ export const renameColumn: Operation<Args> = {
     const finalFacts = { ...twin, default: from.default };
     return {
       // MySQL: with the column's collation and comment, which a new column would not have.
-      expand: [addColumn(context, a.table, besideColumn(context, context.dialect === 'mysql' ? `${q(a.to)} ${mysqlType(from)} NULL${mysqlComment(from)}` : `${q(a.to)} ${from.type}`, a.from)), ...shim.install],
-      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildIndexes],
+      expand: [addColumn(context, a.table, besideColumn(context, context.dialect === 'mysql' ? `${q(a.to)} ${mysqlType(from)} NULL${mysqlComment(from)}` : `${q(a.to)} ${from.type}`, a.from), carried.twinClauses), ...shim.install],
+      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildCopies],
       // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
       // MySQL commits each step, so a `from` that is NOT NULL without default first becomes nullable.
@@ -111,7 +111,7 @@ async function renameThroughRequiredTwin(a: Args, from: ColumnFacts, required: {
   return {
     expand: [addColumn(context, a.table, besideColumn(context, `${q(a.to)} ${mysqlType(from)} NOT NULL DEFAULT ${marker.literal}${mysqlComment(from)}`, a.from)), ...shim.install],
     // A row whose value is the marker itself is rewritten with the same value.
-    backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${holdsUnsetMarker(q(a.to), marker)}`, ...carried.buildIndexes],
+    backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${holdsUnsetMarker(q(a.to), marker)}`, ...carried.buildCopies],
     // Defaults only: catalog changes. The shim goes last, as in the nullable case.
     contract: [
       setDefault(context, a.table, a.to, declaredDefault(from)),
