@@ -27,6 +27,15 @@ export interface ColumnFacts {
  * also records what its expand will change (a column added, a table renamed), so a later operation
  * of the same migration sees the schema as it will be when its own statements run.
  */
+/** What keeps InnoDB from adding a column instantly (mysqlInstantAddBlockers). */
+export interface InstantAddBlockers {
+  /** The table's FULLTEXT indexes. */
+  fulltext: string[];
+  /** No FULLTEXT index, but the hidden FTS_DOC_ID column of one dropped since the last rebuild. */
+  hiddenFtsDocId: boolean;
+  compressed: boolean;
+}
+
 export class SchemaInspector {
   private readonly cache = new Map<string, ColumnFacts[] | null>();
   private readonly indexCache = new Map<string, string[][]>();
@@ -36,7 +45,7 @@ export class SchemaInspector {
   private readonly renamedInFlight = new Map<string, string>();
   /** table → columns this migration replaces by a twin or a new name (column-dependents). */
   private readonly replacedColumns = new Map<string, Array<{ column: string; keepsName: boolean }>>();
-  private readonly instantAddBlockers = new Map<string, { fulltext: string[]; compressed: boolean }>();
+  private readonly instantAddBlockers = new Map<string, InstantAddBlockers>();
   /** `table.column` → the operation of this migration that changes, adds, renames or drops it. */
   private readonly claimedColumns = new Map<string, string>();
   /** Indexes and constraints this migration's operations add, not yet in the catalog. */
@@ -133,11 +142,9 @@ export class SchemaInspector {
   /**
    * MySQL/MariaDB: what keeps InnoDB from adding a column to the table instantly. A FULLTEXT index
    * (its hidden FTS_DOC_ID column) rules out INSTANT, and every online rebuild too: those want
-   * LOCK=SHARED, writes blocked. ROW_FORMAT=COMPRESSED rules out INSTANT; an online rebuild works. (A
-   * FULLTEXT index dropped since the table's last rebuild leaves FTS_DOC_ID behind, which only
-   * InnoDB's own tables show, to a user with PROCESS: not detected here.)
+   * LOCK=SHARED, writes blocked. ROW_FORMAT=COMPRESSED rules out INSTANT; an online rebuild works.
    */
-  async mysqlInstantAddBlockers(table: string): Promise<{ fulltext: string[]; compressed: boolean }> {
+  async mysqlInstantAddBlockers(table: string): Promise<InstantAddBlockers> {
     const known = this.instantAddBlockers.get(table);
     if (known) return known;
     const rows = this.adapter.rows<{ fulltext: string | null; row_format: string | null }>(
@@ -148,9 +155,34 @@ export class SchemaInspector {
         [table, table],
       ),
     );
-    const blockers = { fulltext: rows[0]?.fulltext ? rows[0].fulltext.split(',') : [], compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
+    const fulltext = rows[0]?.fulltext ? rows[0].fulltext.split(',') : [];
+    const blockers = { fulltext, hiddenFtsDocId: fulltext.length === 0 && (await this.hiddenFtsDocId(table)), compressed: rows[0]?.row_format?.toLowerCase() === 'compressed' };
     this.instantAddBlockers.set(table, blockers);
     return blockers;
+  }
+
+  /**
+   * A FULLTEXT index dropped since the table's last rebuild leaves InnoDB's hidden FTS_DOC_ID column
+   * behind, which blocks an instant ADD COLUMN as the index did. Only InnoDB's own tables show it
+   * (MariaDB's INNODB_SYS_*, under the table's file name), and only to a user with PROCESS: false
+   * when they cannot be read, and the server's own refusal of INSTANT at expand says it then.
+   */
+  private async hiddenFtsDocId(table: string): Promise<boolean> {
+    try {
+      const rows = this.adapter.rows<{ n: unknown }>(
+        await this.db.raw(
+          `SELECT COUNT(*) AS n FROM information_schema.INNODB_SYS_COLUMNS c JOIN information_schema.INNODB_SYS_TABLES t ON t.TABLE_ID = c.TABLE_ID
+            WHERE t.NAME = CONCAT(CAST(CONVERT(DATABASE() USING filename) AS BINARY), '/', CAST(CONVERT(? USING filename) AS BINARY)) AND c.NAME = 'FTS_DOC_ID'
+              AND NOT EXISTS (SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = 'FTS_DOC_ID')`,
+          [table, table],
+        ),
+      );
+      return Number(rows[0]?.n) > 0;
+    } catch (error) {
+      // 1227: no PROCESS privilege; 1109: no such view (MySQL 8 names them INNODB_TABLES/INNODB_COLUMNS).
+      if ([1227, 1109].includes((error as { errno?: number }).errno ?? 0)) return false;
+      throw error;
+    }
   }
 
   /**

@@ -633,6 +633,31 @@ CREATE TABLE posts (id int PRIMARY KEY, title varchar(50) NULL, body text NULL, 
       await expectRefused(h, { alterColumn: { table: 'posts', column: 'title', nullable: false, rebuild: true } }, fulltext);
     });
   });
+
+  it('a FULLTEXT index dropped without a rebuild leaves InnoDB\'s hidden FTS_DOC_ID: what adds a column is refused, naming the online rebuild that removes it; SET NOT NULL rebuilds online instead', async (ctx) => {
+    const setup = `
+CREATE TABLE posts (id int PRIMARY KEY, body text NULL, n int NULL, FULLTEXT KEY posts_body (body));
+INSERT INTO posts VALUES (1, 'hello world', 1), (2, 'goodbye', 2);
+ALTER TABLE posts DROP INDEX posts_body;`;
+    const setNotNull = { alterColumn: { table: 'posts', column: 'n', nullable: false } };
+    await scenario(ctx, 'mysql', { setup, operations: [setNotNull] }, async (h) => {
+      const hidden = /table posts still has InnoDB's hidden FTS_DOC_ID column, left by a FULLTEXT index dropped since its last rebuild: InnoDB adds no column to it without a table rebuild; rebuild it online in an earlier migration \(a "sql" operation: ALTER TABLE `posts` FORCE, ALGORITHM=INPLACE, LOCK=NONE\)/;
+      await expectRefused(h, { addColumn: { table: 'posts', column: { name: 'slug', type: 'varchar(50)' } } }, hidden);
+      await expectRefused(h, { renameColumn: { table: 'posts', from: 'body', to: 'text' } }, hidden);
+      await expectRefused(h, { alterColumn: { table: 'posts', column: 'n', type: 'bigint' } }, hidden);
+      // The server says the same, later: INSTANT is what tandem pins.
+      await expect(h.newClient.raw('ALTER TABLE posts ADD COLUMN probe int, ALGORITHM=INSTANT')).rejects.toThrow(/ALGORITHM=INSTANT is not supported/);
+      const tableId = await innodbTableId(h.newClient, 'posts');
+      await writeFile(join(h.dir, `${OP_ID}.json`), `${JSON.stringify({ operations: [setNotNull] })}\n`);
+      await h.expand();
+      await h.backfill();
+      await h.contract();
+      // An online rebuild (a new table id), which took the hidden column along: a column is added instantly now.
+      expect(await innodbTableId(h.newClient, 'posts')).not.toBe(tableId);
+      expect((await h.schemaSnapshot()).columns).toContain('posts.n int(11) NOT NULL');
+      await h.newClient.raw('ALTER TABLE posts ADD COLUMN probe int, ALGORITHM=INSTANT');
+    });
+  });
 });
 
 describe('the NOT NULL constraint\'s name on a server that keeps one (pglite)', () => {

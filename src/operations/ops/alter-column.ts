@@ -47,7 +47,8 @@ export const alterColumn: Operation<Args> = {
     if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
       throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
     }
-    if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && current.nullable))) await refuseFulltextTable(context, a.table);
+    // SET NOT NULL rebuilds online where it cannot add a twin (requireValuesByTwin), which a hidden FTS_DOC_ID does not block.
+    if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && current.nullable))) await refuseFulltextTable(context, a.table, a.type !== undefined);
     if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
     if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
   },
@@ -256,15 +257,16 @@ function mysqlSwap(swap: Swap, context: OperationContext): CompiledStatement[] {
  * throttled batches, and contract swaps in by renaming both (instant) before it drops the old one.
  * `up` still fills the column's own NULLs, so both app versions read filled values before contract.
  * Null (the caller rebuilds instead) for `rebuild`, a type without a placeholder, a generated, ON
- * UPDATE, invisible or AUTO_INCREMENT column, a ROW_FORMAT=COMPRESSED table (no column is added to
- * it instantly), and a column with what cannot move to a new one (a foreign key, a SPATIAL or
- * functional index, a CHECK or trigger that names it). A table with a FULLTEXT index is refused in
- * validate.
+ * UPDATE, invisible or AUTO_INCREMENT column, a ROW_FORMAT=COMPRESSED table or one with the hidden
+ * FTS_DOC_ID of a dropped FULLTEXT index (no column is added to either instantly), and a column
+ * with what cannot move to a new one (a foreign key, a SPATIAL or functional index, a CHECK or
+ * trigger that names it). A table with a FULLTEXT index is refused in validate.
  */
 async function requireValuesByTwin(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql | null> {
   if (context.dialect !== 'mysql' || a.rebuild === true || current.mysql === undefined || current.mysql.extra !== '') return null;
   const placeholder = mysqlPlaceholder(current.type, context.mariadb);
-  if (placeholder === null || (await context.inspect.mysqlInstantAddBlockers(a.table)).compressed) return null;
+  const blockers = await context.inspect.mysqlInstantAddBlockers(a.table);
+  if (placeholder === null || blockers.compressed || blockers.hiddenFtsDocId) return null;
   const q = context.quote;
   const twinName = context.objectName('new');
   let carried: CarriedDependents;
