@@ -24,6 +24,19 @@ export function besideColumn(context: OperationContext, definition: string, colu
 }
 
 /**
+ * End of a backfill that filled a column, PostgreSQL: the planner's statistics for the table, so
+ * that the new app (and, after contract, everyone) reads the new column with its real value
+ * distribution, and its expression indexes and extended statistics copies are filled, rather than
+ * with none or with those of a half-filled column until autovacuum analyzes it. A sample of the
+ * table (30,000 rows at the default statistics target), under a lock that lets the app read and
+ * write. MySQL/MariaDB: InnoDB recalculates its persistent statistics on its own once a tenth of the
+ * rows changed.
+ */
+export function analyzeFilled(context: OperationContext, table: string): string[] {
+  return context.dialect === 'postgres' ? [`ANALYZE ${context.quote(table)}`] : [];
+}
+
+/**
  * `with`: MySQL clauses for the same ALTER, such as dropping the indexes that contain the column,
  * which MariaDB would otherwise refuse to drop it from (error 1072) and MySQL 8 would keep without
  * it. Dropping an index is not instant in MariaDB: NOCOPY, still no rebuild.

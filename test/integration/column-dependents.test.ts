@@ -487,12 +487,14 @@ describe.each(['postgres', 'pglite'] as const)('a replaced column\'s extended st
         'CREATE STATISTICS public.tandem_st1 (ndistinct, dependencies) ON b, tandem_new FROM t',
         'CREATE STATISTICS public.tandem_st2 ON b, (tandem_new + 1) FROM t',
       ]);
+      // The backfill ends with ANALYZE (with autovacuum off, as on these servers, nothing else would): the twins have the
+      // statistics of filled columns before the new app reads them, and the copies are filled.
+      const twinStats = await h.newClient.raw<{ null_frac: number }>(`SELECT null_frac FROM pg_stats WHERE tablename = 't' AND attname LIKE 'tandem\\_%\\_new'`);
+      expect(twinStats.map((row) => row.null_frac)).toEqual([0, 0]);
       await h.contract();
       const after = await statisticsAndSettings(h);
       expect(after.t).toEqual(after.ref);
-      // The copies are real statistics objects: ANALYZE fills them.
-      await h.newClient.raw('ANALYZE t');
-      const [filled] = await h.newClient.raw<{ n: number }>(`SELECT count(*)::int AS n FROM pg_statistic_ext_data d JOIN pg_statistic_ext s ON s.oid = d.stxoid WHERE s.stxrelid = 't'::regclass`);
+      const [filled] = await h.newClient.raw<{ n: number }>(`SELECT count(*)::int AS n FROM pg_statistic_ext_data d JOIN pg_statistic_ext s ON s.oid = d.stxoid WHERE s.stxrelid = 't'::regclass AND s.stxname LIKE 't\\_%'`);
       expect(filled!.n).toBe(2);
     });
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { columnDefinition, columnSpec, identifier, isConstantDefault } from '../column-spec.js';
-import { addColumn as addColumnSql, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn as addColumnSql, analyzeFilled, dropColumn, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
@@ -63,7 +63,7 @@ export const addColumn: Operation<z.infer<typeof args>> = {
     expand.push(...shim.install);
     return {
       expand,
-      backfill: [`UPDATE ${q(table)} SET ${q(column.name)} = (${fill}) WHERE ${q(column.name)} IS NULL`],
+      backfill: [`UPDATE ${q(table)} SET ${q(column.name)} = (${fill}) WHERE ${q(column.name)} IS NULL`, ...analyzeFilled(context, table)],
       contract: [...shim.remove, ...(column.nullable ? [] : setNotNull(context, table, { ...added, default: column.default ?? null }, context.objectName("nn")))],
       rollback: [...shim.remove, dropColumn(context, table, column.name)],
     };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identifier } from '../column-spec.js';
 import type { ColumnFacts } from '../inspect.js';
-import { addColumn, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, analyzeFilled, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
@@ -120,6 +120,7 @@ async function changeType(a: Args, current: ColumnFacts, context: OperationConte
       `UPDATE ${q(a.table)} SET ${q(twinName)} = (${shimUp}) WHERE ${unfilled}`,
       ...markerCheck('backfill'),
       ...carried.buildCopies,
+      ...analyzeFilled(context, a.table),
     ],
     contract: context.dialect === 'postgres' ? postgresSwap(swap, context) : mysqlSwap(swap, context),
     rollback: [...shim.remove, ...carried.rollback, dropColumn(context, a.table, twinName)],

@@ -5,7 +5,7 @@ import type { ColumnFacts } from '../inspect.js';
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
-import { addColumn, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
+import { addColumn, analyzeFilled, besideColumn, declaredDefault, dropColumn, dropNotNull, mysqlComment, mysqlType, setDefault, setNotNull } from '../safe-sql.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type Operation, type OperationContext, type PhaseSql } from '../types.js';
 
@@ -57,7 +57,7 @@ export const renameColumn: Operation<Args> = {
     return {
       // MySQL: with the column's collation and comment, which a new column would not have.
       expand: [addColumn(context, a.table, besideColumn(context, context.dialect === 'mysql' ? `${q(a.to)} ${mysqlType(from)} NULL${mysqlComment(from)}` : `${q(a.to)} ${from.type}`, a.from), carried.twinClauses), ...shim.install],
-      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildCopies],
+      backfill: [`UPDATE ${q(a.table)} SET ${q(a.to)} = ${q(a.from)} WHERE ${q(a.to)} IS NULL AND ${q(a.from)} IS NOT NULL`, ...carried.buildCopies, ...analyzeFilled(context, a.table)],
       // The shim goes last: it keeps filling `to` while its NOT NULL is validated, and `from` for
       // the new app's inserts until `from` is dropped (with it, in one transaction on PostgreSQL).
       // MySQL commits each step, so a `from` that is NOT NULL without default first becomes nullable.
