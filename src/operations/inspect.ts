@@ -22,11 +22,6 @@ export interface ColumnFacts {
   };
 }
 
-/**
- * Reads the facts operations need from the live schema. While a migration compiles, each operation
- * also records what its expand will change (a column added, a table renamed), so a later operation
- * of the same migration sees the schema as it will be when its own statements run.
- */
 /** What keeps InnoDB from adding a column instantly (mysqlInstantAddBlockers). */
 export interface InstantAddBlockers {
   /** The table's FULLTEXT indexes. */
@@ -36,6 +31,11 @@ export interface InstantAddBlockers {
   compressed: boolean;
 }
 
+/**
+ * Reads the facts operations need from the live schema. While a migration compiles, each operation
+ * also records what its expand will change (a column added, a table renamed), so a later operation
+ * of the same migration sees the schema as it will be when its own statements run.
+ */
 export class SchemaInspector {
   private readonly cache = new Map<string, ColumnFacts[] | null>();
   private readonly indexCache = new Map<string, string[][]>();

@@ -5,9 +5,9 @@ import type { OperationContext } from './types.js';
  * a table (to add a column, or to make one NOT NULL) only with writes blocked (LOCK=SHARED). So an
  * operation that adds a twin or a column, or rebuilds, is refused at compile, naming the index,
  * rather than failing at expand or contract. So is a table that still holds the hidden FTS_DOC_ID
- * column of a dropped FULLTEXT index.
+ * column of a dropped FULLTEXT index, where the operation adds a column (`addsColumn`); an online
+ * rebuild works there, and removes it.
  */
-/** `addsColumn` false: the operation only rebuilds online, which the hidden FTS_DOC_ID does not block (the rebuild removes it). */
 export async function refuseFulltextTable(context: OperationContext, table: string, addsColumn = true): Promise<void> {
   const { fulltext, hiddenFtsDocId } = await context.inspect.mysqlInstantAddBlockers(table);
   const q = context.quote;
