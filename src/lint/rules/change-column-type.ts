@@ -1,6 +1,7 @@
 import { spanOf } from '../parse/tokens.js';
 import type { Hit, Rule, RuleContext } from '../types.js';
 import { collationKey } from '../facts.js';
+import { resolvedCollation } from '../mysql-collations.js';
 import { FORWARD, hit, mysqlAlterTable, mysqlCanonicalType, mysqlColumnDef, mysqlGuarded, pgAlterTable } from './helpers.js';
 
 export const changeColumnType: Rule = {
@@ -18,6 +19,7 @@ export const changeColumnType: Rule = {
       { sql: 'ALTER TABLE users ALTER COLUMN code TYPE varchar(10) USING left(code, 10);' },
       { sql: 'ALTER TABLE accounts MODIFY balance BIGINT NOT NULL;', dialect: 'mysql' },
       { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET utf8mb4 NOT NULL;', dialect: 'mysql' },
+      { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL;', dialect: 'mysql' },
     ],
     good: [
       { sql: '-- tandem:expand\nCREATE TABLE users (id bigint PRIMARY KEY, email varchar(100));\n-- tandem:contract\nALTER TABLE users ALTER COLUMN email TYPE varchar(200);', note: 'the old type is known from the CREATE TABLE: a longer varchar is catalog-only' },
@@ -25,6 +27,7 @@ export const changeColumnType: Rule = {
       { sql: "ALTER TABLE users MODIFY status ENUM('a','b','c') NOT NULL, ALGORITHM=INSTANT;", dialect: 'mysql' },
       { sql: '-- tandem:expand\nCREATE TABLE orders (id int PRIMARY KEY, product_id integer);\n-- tandem:contract\nALTER TABLE orders MODIFY product_id int(11) NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'INTEGER and int(11) are the same type: only the nullability changes, in place' },
       { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET latin1 COLLATE latin1_bin NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', note: 'the character set and collation the column already has, re-stated (MODIFY would reset them otherwise): only the nullability changes' },
+      { sql: '-- tandem:expand\nCREATE TABLE tags (id int PRIMARY KEY, name varchar(20) CHARACTER SET latin1 NULL, code varchar(5) COLLATE ascii_bin NULL, note text CHARACTER SET utf8 NULL);\n-- tandem:contract\nALTER TABLE tags MODIFY name varchar(20) CHARACTER SET latin1 COLLATE latin1_swedish_ci NOT NULL, MODIFY code varchar(5) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, MODIFY note text CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci NOT NULL, ALGORITHM=INPLACE, LOCK=NONE;', dialect: 'mysql', versions: { mariadb: [10, 11] }, note: 'the same character sets and collations spelled out: latin1\'s default collation, ascii_bin\'s character set, utf8 as utf8mb3 with its default collation on MariaDB 10.11' },
     ],
   },
   check(context) {
@@ -95,8 +98,9 @@ function checkMysql(context: RuleContext): Hit[] {
     const target = `${alter.table}.${clause.name}`;
     const span = def.typeSpan.end > def.typeSpan.start ? def.typeSpan : spanOf(tokens, clause.first, clause.last);
     // A re-stated character set and collation that the column already had (tandem repeats them,
-    // since MySQL would otherwise reset them to the table's) changes nothing.
-    const sameCharset = !def.charset || (def.collation !== null && columns?.get(collationKey(clause.name)) === def.collation);
+    // since MySQL would otherwise reset them to the table's) changes nothing, however spelled.
+    const had = columns?.get(collationKey(clause.name));
+    const sameCharset = !def.charset || (def.collation !== null && !!had && resolvedCollation(had, context.versions) === resolvedCollation(def.collation, context.versions));
     if (oldType !== undefined) {
       if (mysqlCanonicalType(oldType) === mysqlCanonicalType(def.fullType) && sameCharset) continue;
       if (mysqlInPlace(oldType, def.fullType) && sameCharset) continue;
