@@ -1,4 +1,5 @@
-import type { TargetVersions, Version } from './types.js';
+import { atLeast } from './config.js';
+import type { TargetVersions } from './types.js';
 
 /**
  * A column's `CHARACTER SET x COLLATE y` as the server resolves it, so that two spellings of the
@@ -39,21 +40,13 @@ const FIXED_DEFAULTS: Record<string, string> = {
   EUCKR: 'EUCKR_KOREAN_CI',
 };
 
-const atLeast = (version: Version, ...minimum: number[]): boolean => {
-  for (let i = 0; i < minimum.length; i++) {
-    const part = version[i] ?? 0;
-    if (part !== minimum[i]) return part > minimum[i]!;
-  }
-  return true;
-};
-
 /**
  * MariaDB 11.5 made uca1400_ai_ci the default of every Unicode character set; MySQL 8.0 made
  * utf8mb4_0900_ai_ci utf8mb4's; before those, and for the others, `<charset>_general_ci`.
  */
 function defaultCollation(charset: string, versions: TargetVersions): string | null {
   if (!UNICODE.has(charset)) return FIXED_DEFAULTS[charset] ?? null;
-  if (versions.mariadb) return atLeast(versions.mariadb, 11, 5) ? `${charset}_UCA1400_AI_CI` : `${charset}_GENERAL_CI`;
-  if (versions.mysql && charset === 'UTF8MB4' && atLeast(versions.mysql, 8)) return 'UTF8MB4_0900_AI_CI';
+  if (versions.mariadb) return atLeast(versions.mariadb, [11, 5]) ? `${charset}_UCA1400_AI_CI` : `${charset}_GENERAL_CI`;
+  if (charset === 'UTF8MB4' && atLeast(versions.mysql, [8])) return 'UTF8MB4_0900_AI_CI';
   return `${charset}_GENERAL_CI`;
 }
