@@ -42,6 +42,8 @@ const NAME = '名前';
 const QUOTES = 'it\'s "q" `b`';
 const SPACE = 'with space';
 const EMOJI = '😀 emoji';
+/** A statistics object's name (PostgreSQL). */
+const STATS = 'Stats "g" é';
 
 const SEED = 30;
 
@@ -288,12 +290,14 @@ describe.each(ALL_KINDS)('hostile names on %s', (kind) => {
     await scenario(
       ctx,
       kind,
-      () => ({
+      (dialect) => ({
         operations: [
           { alterColumn: { table: T, column: GROUP, type: 'bigint' } },
           { alterColumn: { table: T, column: MIXED, nullable: false, up: `'m''x'` } },
           { alterColumn: { table: T, column: CAFE, default: `'c''x'` } },
         ],
+        // PostgreSQL: a statistics object and a statistics target that the type change carries to the twin.
+        ...(dialect === 'postgres' ? { extraSetup: `CREATE STATISTICS ${quote(dialect, STATS)} ON ${quote(dialect, GROUP)}, ${quote(dialect, QUOTES)}, (${quote(dialect, GROUP)} + 1) FROM ${quote(dialect, T)};\nALTER TABLE ${quote(dialect, T)} ALTER COLUMN ${quote(dialect, GROUP)} SET STATISTICS 321;` } : {}),
       }),
       async (h, q) => {
         const s0 = await h.schemaSnapshot();
@@ -320,6 +324,14 @@ describe.each(ALL_KINDS)('hostile names on %s', (kind) => {
         expect(num((await row(h, 'new', 3))[GROUP])).toBe(4);
         expect((await row(h, 'new', 3))[MIXED]).toBe("m'x");
         await expectNoShims(h);
+        if (h.dialect === 'postgres') {
+          const [stats] = await h.newClient.raw<{ definition: string; target: number }>(
+            `SELECT pg_get_statisticsobjdef(s.oid) AS definition, a.attstattarget AS target
+               FROM pg_statistic_ext s JOIN pg_attribute a ON a.attrelid = s.stxrelid AND a.attname = ? WHERE s.stxname = ?`,
+            [GROUP, STATS],
+          );
+          expect(stats).toEqual({ definition: `CREATE STATISTICS public.${q(STATS)} ON ${q(QUOTES)}, ${q(GROUP)}, (${q(GROUP)} + 1) FROM ${q(T)}`, target: 321 });
+        }
       },
     );
   });
