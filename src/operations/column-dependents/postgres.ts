@@ -220,19 +220,18 @@ export async function postgresDependents(context: OperationContext, replacement:
     carried.afterSwap.push(`ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(copy)} TO ${q(constraint.name)}`);
   }
 
-  // Extended statistics go with the column too (every column of one is an automatic dependency): a copy
-  // on the twin, made once it is filled, takes the original's name after the swap.
-  const statistics = await inspect.catalogRows<StatisticsRow>(
+  // Extended statistics go with the column too (every column of one, in its list or its expressions,
+  // is an automatic dependency): a copy on the twin, made once it is filled, takes the original's name
+  // after the swap.
+  const tableStatistics = await inspect.catalogRows<StatisticsRow>(
     `SELECT s.stxnamespace::regnamespace::text AS schema, s.stxname AS name, pg_get_statisticsobjdef(s.oid) AS definition,
             coalesce(s.stxstattarget, -1)::int AS target,
             ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = s.stxrelid
                      AND a.attnum IN (SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = s.oid AND d.refobjid = s.stxrelid)) AS columns
-       FROM pg_statistic_ext s
-      WHERE s.stxrelid = to_regclass(?)
-        AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = s.oid AND d.refobjid = s.stxrelid AND d.refobjsubid = ?)
-      ORDER BY s.stxname`,
-    [regclass, facts.attnum],
+       FROM pg_statistic_ext s WHERE s.stxrelid = to_regclass(?) ORDER BY s.stxname`,
+    [regclass],
   );
+  const statistics = tableStatistics.filter((stats) => stats.columns.includes(column));
   for (const [n, stats] of statistics.entries()) {
     refuseSharedWithEarlier(`statistics object ${stats.name}`, stats.columns, replacement, earlier);
     const copy = `${stats.schema}.${q(context.objectName(`st${n + 1}`))}`;
