@@ -1,7 +1,9 @@
 import type { TableName } from '../db/dialect-adapter.js';
 import type { SqlDialect } from '../migrations/split-statements.js';
+import { parseInsertSelect } from './parse-insert-select.js';
 import { identifierOf, isKeyword, tokenize, type Token } from './tokenize.js';
 
+/** A backfill statement tandem runs in keyset batches: a single-table UPDATE, or an INSERT … SELECT from one table (parse-insert-select.ts). */
 export interface BatchableUpdate {
   batchable: true;
   table: TableName;
@@ -13,6 +15,10 @@ export interface BatchableUpdate {
   condition: string | null;
   /** The table reference as written, with its alias (for SELECTs over the same rows). */
   fromSql: string;
+  /** What follows the WHERE condition (an INSERT … SELECT's locking or conflict clause), or ''. */
+  tail: string;
+  /** An INSERT … SELECT's locking clause (`LOCK IN SHARE MODE`, `FOR SHARE`, `FOR UPDATE`), or '': the rows it locks. */
+  lockRows?: string;
 }
 
 export interface UnbatchableUpdate {
@@ -74,7 +80,13 @@ export function parseUpdate(sql: string, dialect: SqlDialect): BatchableUpdate |
     head: sql.slice(0, where ? where.start : sql.length).trim(),
     condition: where ? sql.slice(where.end).trim() : null,
     fromSql: alias ? `${tableSql} AS ${alias}` : tableSql,
+    tail: '',
   };
+}
+
+/** A backfill statement tandem batches: an UPDATE (parseUpdate) or an INSERT … SELECT (parseInsertSelect); null: neither. */
+export function parseBatchable(sql: string, dialect: SqlDialect): BatchableUpdate | UnbatchableUpdate | null {
+  return parseUpdate(sql, dialect) ?? parseInsertSelect(sql, dialect);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { runBatchedUpdate } from '../backfill/batched-update.js';
-import { parseUpdate, type BatchableUpdate } from '../backfill/parse-update.js';
+import { parseBatchable, type BatchableUpdate } from '../backfill/parse-update.js';
 import { literalSql } from '../db/raw-sql.js';
 import { isMariadb, type Session } from '../db/session.js';
 import { PhaseFailedError, RefusedError } from '../errors/tandem-error.js';
@@ -37,7 +37,7 @@ export class ConnectionLostError extends Error {
 export type Step =
   | { kind: 'transaction'; from: number; to: number } // statements [from, to) in one transaction (PostgreSQL)
   | { kind: 'single'; index: number } // one statement, autocommit (MySQL DDL, or PostgreSQL outside a transaction)
-  | { kind: 'batched'; index: number; update: BatchableUpdate }; // a backfill UPDATE in keyset batches
+  | { kind: 'batched'; index: number; update: BatchableUpdate }; // a backfill UPDATE (or INSERT … SELECT) in keyset batches
 
 export interface PhaseContext {
   session: Session;
@@ -84,7 +84,7 @@ export function planSteps(session: Session, statements: readonly Statement[], ph
   const steps: Step[] = [];
   for (let index = startAt; index < statements.length; index++) {
     const normalized = normalizeStatement(statements[index]!.sql, adapter.dialect);
-    const update = phase === 'backfill' ? parseUpdate(normalized, adapter.dialect) : null;
+    const update = phase === 'backfill' ? parseBatchable(normalized, adapter.dialect) : null;
     if (update?.batchable) {
       steps.push({ kind: 'batched', index, update });
       continue;

@@ -219,6 +219,38 @@ describe.each(ALL_KINDS)('backfill on %s', (kind: TestDbKind) => {
     }
   });
 
+  it('runs INSERT … SELECT from one table in batches over the source table\'s key: every row copied exactly once, the WHERE and the locking clause kept', async (ctx) => {
+    const db = await fresh('bf insert select');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    const id = '20260201000001_copy_rows';
+    // The target has no key: a batch that ran twice would leave duplicates, one that was skipped gaps.
+    const lock = db.kind === 'mysql' ? 'LOCK IN SHARE MODE' : 'FOR SHARE';
+    const copy = `INSERT INTO copied (id, label) SELECT s.id, UPPER(s.label) FROM sources AS s WHERE MOD(s.id, 3) <> 0 ${lock};`;
+    const reporter = collectingReporter();
+    // Batches of 2,400 rows (1,600 after the WHERE): on MySQL each is inserted in chunks of 1,000 locked keys (batched-update.ts), whose edges must neither skip nor repeat a row.
+    const tandem = await open(db, migrationsDir(id, `-- tandem:backfill\n${copy}\n`), fixedBatches(2400), reporter);
+    try {
+      const sql = tandem.session.db;
+      await sql.raw('CREATE TABLE sources (id int PRIMARY KEY, label varchar(20) NOT NULL)');
+      await sql.raw('CREATE TABLE copied (id int NOT NULL, label varchar(20) NOT NULL)');
+      await sql.batchInsert('sources', Array.from({ length: 3000 }, (_, i) => ({ id: i * 2 - 20, label: `row ${i}` })), 500);
+      await tandem.expand();
+      await tandem.backfill();
+
+      const expected = rowsOf<{ id: number }>(await sql.raw('SELECT id FROM sources WHERE MOD(id, 3) <> 0 ORDER BY id')).map((row) => Number(row.id));
+      const copied = rowsOf<{ id: number; label: string }>(await sql.raw('SELECT id, label FROM copied ORDER BY id'));
+      expect(copied.map((row) => Number(row.id))).toEqual(expected);
+      expect(copied[0]!.label).toMatch(/^ROW \d+$/);
+      const last = reporter.snapshots.at(-1)!;
+      expect(last.done).toBe(true);
+      expect(last.rowsDone).toBe(expected.length);
+      // 3,000 source rows, 2,400 per batch.
+      expect(last.batches).toBeGreaterThanOrEqual(Math.ceil(3000 / 2400));
+    } finally {
+      await tandem.close();
+    }
+  });
+
   it('walks an integer key with gaps of up to 4.6e18 and negative values: every row exactly once, no batch over its size, one batch per gap at most', async (ctx) => {
     const db = await fresh('bf sparse key');
     if (!db) return ctx.skip(`${kind} server unavailable`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseUpdate, type BatchableUpdate } from '../../src/backfill/parse-update.js';
+import { parseBatchable, parseUpdate, type BatchableUpdate } from '../../src/backfill/parse-update.js';
 import { normalizeStatement, type SqlDialect } from '../../src/migrations/split-statements.js';
 
 /** The runner hands parseUpdate normalized SQL (comments removed, spacing collapsed). */
@@ -26,6 +26,7 @@ describe.each<SqlDialect>(['postgres', 'mysql'])('parseUpdate: batchable forms (
       head: 'UPDATE users SET full_name = name',
       condition: 'full_name IS NULL',
       fromSql: 'users',
+      tail: '',
     });
   });
 
@@ -47,6 +48,7 @@ describe.each<SqlDialect>(['postgres', 'mysql'])('parseUpdate: batchable forms (
       table: { schema: 'app', name: 'users' },
       qualifier: 'app.users',
       fromSql: 'app.users',
+      tail: '',
       condition: 'b = 2',
     });
   });
@@ -92,6 +94,7 @@ describe('parseUpdate: quoted names', () => {
       table: { schema: 'shop', name: 'Order Items' },
       qualifier: 'oi',
       fromSql: '`shop`.`Order Items` AS oi',
+      tail: '',
     });
     expect(batchable('UPDATE Users SET a = 1', 'mysql').table).toEqual({ name: 'Users' });
   });
@@ -140,5 +143,61 @@ describe.each<SqlDialect>(['postgres', 'mysql'])('parseUpdate: each unbatchable 
     expect(parse('INSERT INTO t VALUES (1)', dialect)).toBeNull();
     expect(parse('DELETE FROM t WHERE a = 1', dialect)).toBeNull();
     expect(parse('SELECT 1', dialect)).toBeNull();
+  });
+});
+
+/** INSERT … SELECT from one table: batched over the source table's key (parse-insert-select.ts). */
+const parseCopy = (sql: string, dialect: SqlDialect) => parseBatchable(normalizeStatement(sql, dialect), dialect);
+
+describe.each<SqlDialect>(['postgres', 'mysql'])('parseBatchable: INSERT … SELECT (%s)', (dialect) => {
+  it('INSERT INTO target (columns) SELECT … FROM source WHERE …: the range joins the WHERE, the clauses after it stay after it', () => {
+    expect(parseCopy('INSERT INTO archive (id, v) SELECT id, v * 2 FROM events WHERE v > 0 FOR SHARE', dialect)).toEqual({
+      batchable: true,
+      table: { name: 'events' },
+      qualifier: 'events',
+      head: 'INSERT INTO archive (id, v) SELECT id, v * 2 FROM events',
+      condition: 'v > 0',
+      fromSql: 'events',
+      tail: 'FOR SHARE',
+      lockRows: 'FOR SHARE',
+    });
+  });
+
+  it('without WHERE, with an alias, with a conflict clause', () => {
+    expect(parseCopy('INSERT INTO archive SELECT * FROM events', dialect)).toMatchObject({ batchable: true, head: 'INSERT INTO archive SELECT * FROM events', condition: null, tail: '' });
+    expect(parseCopy('INSERT INTO archive SELECT e.id FROM events AS e ON CONFLICT DO NOTHING', dialect)).toMatchObject({ batchable: true, qualifier: 'e', fromSql: 'events AS e', condition: null, tail: 'ON CONFLICT DO NOTHING' });
+    expect(parseCopy('INSERT INTO archive SELECT e.id FROM events e WHERE e.id > 3 LOCK IN SHARE MODE ON DUPLICATE KEY UPDATE archive.id = archive.id', dialect)).toMatchObject({
+      batchable: true,
+      qualifier: 'e',
+      condition: 'e.id > 3',
+      tail: 'LOCK IN SHARE MODE ON DUPLICATE KEY UPDATE archive.id = archive.id',
+      lockRows: 'LOCK IN SHARE MODE',
+    });
+  });
+
+  it('a subquery, EXTRACT … FROM and IS DISTINCT FROM in the SELECT list are not its FROM', () => {
+    expect(parseCopy('INSERT INTO archive (y, d) SELECT (SELECT max(x) FROM other), a IS DISTINCT FROM b FROM events WHERE id IN (SELECT id FROM other)', dialect)).toMatchObject({ batchable: true, table: { name: 'events' }, condition: 'id IN (SELECT id FROM other)' });
+  });
+
+  it('what a batch would change the meaning of runs as one statement, with the reason', () => {
+    const reasonOf = (sql: string) => {
+      const result = parseCopy(sql, dialect);
+      return result && !result.batchable ? result.reason : JSON.stringify(result);
+    };
+    expect(reasonOf('INSERT INTO a SELECT DISTINCT x FROM b')).toBe('it selects DISTINCT rows');
+    expect(reasonOf('INSERT INTO a SELECT x, count(*) FROM b GROUP BY x')).toBe('its SELECT has a GROUP clause');
+    expect(reasonOf('INSERT INTO a SELECT x FROM b ORDER BY x LIMIT 10')).toBe('its SELECT has a ORDER clause');
+    expect(reasonOf('INSERT INTO a SELECT x FROM b UNION SELECT x FROM c')).toBe('its SELECT has a UNION clause');
+    expect(reasonOf('INSERT INTO a SELECT b.x FROM b JOIN c ON c.id = b.id')).toBe('it reads several tables');
+    expect(reasonOf('INSERT INTO a SELECT b.x FROM b, c WHERE c.id = b.id')).toBe('it reads several tables');
+    expect(reasonOf('INSERT INTO a SELECT b.x FROM b WHERE true JOIN c')).toBe('it reads several tables');
+    expect(reasonOf('INSERT INTO a SELECT 1')).toBe('its SELECT reads no table');
+    expect(reasonOf('INSERT INTO a WITH s AS (SELECT 1) SELECT * FROM s')).toBe('it has a WITH clause');
+  });
+
+  it('other INSERTs are not parsed at all', () => {
+    expect(parseCopy('INSERT INTO a VALUES (1)', dialect)).toBeNull();
+    expect(parseCopy('INSERT INTO a (x) VALUES ((SELECT 1 FROM b))', dialect)).toBeNull();
+    expect(parseCopy('SELECT 1 FROM b', dialect)).toBeNull();
   });
 });

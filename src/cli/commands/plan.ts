@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import { UsageError } from '../../errors/tandem-error.js';
 import type { Session } from '../../db/session.js';
-import { parseUpdate } from '../../backfill/parse-update.js';
+import { parseBatchable } from '../../backfill/parse-update.js';
 import { pauseConditions } from '../../backfill/pause-conditions.js';
 import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
 import { normalizeStatement } from '../../migrations/split-statements.js';
@@ -95,10 +95,10 @@ function isDone(phase: Phase, row: LedgerRow | undefined): boolean {
 }
 
 async function batchedForm(session: Session, sql: string): Promise<string> {
-  const update = parseUpdate(normalizeStatement(sql, session.adapter.dialect), session.adapter.dialect);
+  const update = parseBatchable(normalizeStatement(sql, session.adapter.dialect), session.adapter.dialect);
   if (!update?.batchable) return `${sql};`;
   const keys = await session.adapter.primaryKey(session.db, update.table).catch(() => [] as string[]);
   const keyList = keys.length ? keys.map((k) => session.adapter.quoteIdent(k)).join(', ') : '<primary key>';
   const key = keys.length === 1 ? `${update.qualifier}.${keyList}` : `(${keyList})`;
-  return `${update.head} WHERE ${key} > :last_key AND ${key} <= :batch_end${update.condition ? ` AND (${update.condition})` : ''};`;
+  return `${update.head} WHERE ${key} > :last_key AND ${key} <= :batch_end${update.condition ? ` AND (${update.condition})` : ''}${update.tail ? ` ${update.tail}` : ''};`;
 }
