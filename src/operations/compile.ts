@@ -35,6 +35,7 @@ export async function compileOperations(calls: OperationCall[], session: Session
 export async function compileMigration(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect = new SchemaInspector(session.db, session.adapter)): Promise<CompiledMigration> {
   const result: CompiledMigration = { expand: [], backfill: [], contract: [], rollback: [] };
   const rollbacks: Statement[][] = [];
+  const copied: Array<{ table: string; call: OperationCall }> = [];
   for (const call of calls) {
     const operation = OPERATIONS[call.name] as unknown as Operation<unknown>;
     const context = operationContext(session, migrationId, call.index, inspect);
@@ -52,10 +53,30 @@ export async function compileMigration(calls: OperationCall[], session: Session,
     result.contract.push(...toStatements(phases.contract));
     rollbacks.push(toStatements(phases.rollback));
     if (phases.views?.length) (result.views ??= []).push(...phases.views);
+    if (phases.copiesTable !== undefined) copied.push({ table: phases.copiesTable, call });
   }
+  refuseOthersOnCopiedTables(calls, copied, file);
   result.rollback = rollbacks.reverse().flat();
   inspect.settleMigration();
   return result;
+}
+
+/**
+ * A table that an operation copies (mysql-table-copy.ts) is swapped for its copy at contract: a
+ * change another operation of the migration made to it at expand would be lost, and one made at
+ * contract would run on the wrong table. Any argument that names the table counts.
+ */
+function refuseOthersOnCopiedTables(calls: OperationCall[], copied: Array<{ table: string; call: OperationCall }>, file: string): void {
+  const names = (value: unknown): string[] => (typeof value === 'string' ? [value] : Array.isArray(value) ? value.flatMap(names) : value && typeof value === 'object' ? Object.values(value).flatMap(names) : []);
+  for (const { table, call } of copied) {
+    const other = calls.find((candidate) => candidate !== call && names(candidate.args).some((name) => name.toLowerCase() === table.toLowerCase()));
+    if (!other) continue;
+    throw new UsageError(
+      `operation ${other.index} (${other.name}) names table ${table}, which operation ${call.index} (${call.name}) replaces by a copy at contract`,
+      { file, ...(other.line ? { line: other.line } : {}) },
+      'move one of the two operations to a migration of its own',
+    );
+  }
 }
 
 /**

@@ -109,7 +109,8 @@ export class SchemaInspector {
 
   /** A catalog query for facts with no method of their own here (a column's dependents). */
   async catalogRows<T>(sql: string, bindings: unknown[]): Promise<T[]> {
-    return this.adapter.rows<T>(await this.db.raw(sql, bindings as never));
+    // Without bindings, knex sends MySQL the SQL as written (a quoted name may hold a `?`).
+    return this.adapter.rows<T>(await (bindings.length > 0 ? this.db.raw(sql, bindings as never) : this.db.raw(sql)));
   }
 
   /** The table's name as `to_regclass` takes it (PostgreSQL). */

@@ -17,6 +17,8 @@ export interface PhaseSql {
   rollback: CompiledStatement[];
   /** How the new app version's view of the schema differs from the tables after expand (version schemas, PostgreSQL). */
   views?: ViewAdjustment[];
+  /** The operation replaces this whole table by a copy (mysql-table-copy.ts): no other operation of the migration may name it. */
+  copiesTable?: string;
 }
 
 /**

@@ -13,6 +13,8 @@ describe('mariadbNowait', () => {
     expect(nowait('DROP TRIGGER IF EXISTS x')).toBe(true);
     expect(nowait('ALTER TABLE t ADD COLUMN c int, ALGORITHM=INSTANT')).toBe(true);
     expect(nowait('ALTER TABLE t RENAME COLUMN a TO b')).toBe(true);
+    // A table copy's swap.
+    expect(nowait('RENAME TABLE `t` TO `t_old`, `t_copy` TO `t`')).toBe(true);
   });
 
   it('takes NOCOPY changes that add nothing (dropping and renaming indexes with the old column), not NOCOPY index builds', () => {

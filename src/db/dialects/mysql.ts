@@ -89,9 +89,11 @@ export function mariadbNowait(sql: string): string {
   const trimmed = sql.trimStart();
   const trigger = /^(CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?TRIGGER|DROP\s+TRIGGER)\b/i.test(trimmed);
   const alter = /^ALTER\s+TABLE\b/i.test(trimmed);
+  // A table copy's swap (mysql-table-copy.ts): renaming is instant.
+  const rename = /^RENAME\s+TABLES?\b/i.test(trimmed);
   const unquoted = trimmed.replace(/`[^`]*`/g, '');
   const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (/ALGORITHM\s*=\s*NOCOPY/i.test(trimmed) && !/\bADD\b/i.test(unquoted)) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(unquoted));
-  if (!trigger && !(alter && instant)) return sql;
+  if (!trigger && !rename && !(alter && instant)) return sql;
   return `SET STATEMENT lock_wait_timeout = 0 FOR ${trimmed}`;
 }
 

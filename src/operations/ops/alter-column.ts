@@ -5,6 +5,7 @@ import { addColumn, analyzeFilled, besideColumn, declaredDefault, dropColumn, dr
 import { mysqlPlaceholder } from '../mysql-placeholder.js';
 import { holdsUnsetMarker, mysqlUnsetMarker, type UnsetMarker } from '../mysql-unset-marker.js';
 import { refuseFulltextTable } from '../mysql-fulltext.js';
+import { copyKeyTypeChange, tableCopyBlocker } from '../mysql-table-copy.js';
 import { carryDependents, constraintSteps, type CarriedDependents } from '../column-dependents/index.js';
 import { buildShim } from '../shims/index.js';
 import { emptyPhases, type CompiledStatement, type OperationContext, type Operation, type PhaseSql } from '../types.js';
@@ -28,7 +29,9 @@ type Args = z.infer<typeof args>;
 /**
  * Type change: a twin column of the new type, kept in sync both ways by a shim (`up`, `down`),
  * filled in batches, and swapped in at contract in one atomic step (drop the old column and rename
- * the twin). Until contract both versions see the column with its old type. SET NOT NULL: `up`
+ * the twin). Until contract both versions see the column with its old type. A key column on
+ * MariaDB, which InnoDB cannot move to a twin, changes through a copy of the table instead
+ * (mysql-table-copy.ts). SET NOT NULL: `up`
  * fills the NULLs the old app still writes, the backfill the existing ones, and contract adds the
  * constraint without a long lock. DROP NOT NULL and SET DEFAULT are safe at once; DROP DEFAULT waits
  * for contract, since the old app may rely on it.
@@ -42,18 +45,23 @@ export const alterColumn: Operation<Args> = {
     const current = await context.inspect.column(a.table, a.column);
     if (!current) throw new Error(`column ${a.table}.${a.column} does not exist`);
     context.inspect.claimColumn(a.table, a.column, 'alterColumn');
+    if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
+    if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
     // PostgreSQL moves the key to the twin's copy of its index at contract. InnoDB cannot move its
-    // clustered key, or AUTO_INCREMENT, to another column in place: only a table copy can.
-    if (a.type !== undefined && context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column)) {
-      throw new Error(`column ${a.column} is part of the primary key of ${a.table}; on MySQL/MariaDB a key column (and its AUTO_INCREMENT) moves to a new column only with a table copy, which blocks writes, and tandem does not copy tables: use an online copy tool (gh-ost, pt-online-schema-change), or run the ALTER in a maintenance window`);
+    // clustered key, or AUTO_INCREMENT, to another column in place: tandem copies the table.
+    if (a.type !== undefined && (await keyColumnByCopy(a, context))) {
+      const blocker = await tableCopyBlocker(context, a.table, a.column);
+      if (blocker !== null) throw new Error(blocker);
+      if (a.up !== undefined || a.down !== undefined) throw new Error(`"up" and "down" are for a twin column; a key column's type change copies the table, and each value converts as the server converts it on assignment: leave them out, or change the key in a maintenance window`);
+      if (a.nullable === true) throw new Error(`column ${a.column} is part of the primary key of ${a.table}, which cannot hold NULLs: leave "nullable" out`);
+      return;
     }
     // SET NOT NULL rebuilds online where it cannot add a twin (requireValuesByTwin), which a hidden FTS_DOC_ID does not block.
     if (context.dialect === 'mysql' && (a.type !== undefined || (a.nullable === false && current.nullable))) await refuseFulltextTable(context, a.table, a.type !== undefined);
-    if (a.rebuild !== undefined && context.dialect === 'postgres') throw new Error(`"rebuild" is for MySQL/MariaDB, where SET NOT NULL can rebuild the table; PostgreSQL's never does: leave it out`);
-    if (a.rebuild !== undefined && (a.type !== undefined || a.nullable !== false)) throw new Error(`"rebuild" only chooses how a column is made NOT NULL ("nullable": false without "type"): leave it out`);
   },
   async compile(a, context) {
     const current = (await context.inspect.column(a.table, a.column))!;
+    if (a.type !== undefined && (await keyColumnByCopy(a, context))) return copyKeyTypeChange({ table: a.table, column: a.column, type: a.type, ...(a.default !== undefined ? { default: a.default } : {}) }, context);
     if (a.type !== undefined) return changeType(a, current, context);
     const phases = emptyPhases();
     if (a.nullable === false && current.nullable) Object.assign(phases, (await requireValuesByTwin(a, current, context)) ?? (await requireValues(a, current, context)));
@@ -68,6 +76,11 @@ export const alterColumn: Operation<Args> = {
     return phases;
   },
 };
+
+/** MySQL/MariaDB: a key column's type changes through a copy of the table (mysql-table-copy.ts). */
+async function keyColumnByCopy(a: Args, context: OperationContext): Promise<boolean> {
+  return context.dialect === 'mysql' && (await context.inspect.primaryKey(a.table)).includes(a.column);
+}
 
 async function changeType(a: Args, current: ColumnFacts, context: OperationContext): Promise<PhaseSql> {
   const q = context.quote;
