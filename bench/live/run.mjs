@@ -319,7 +319,8 @@ export async function runOnce(kind, scenario, tool, options) {
     if (options.serverSettings?.[kind]) result.server_settings = options.serverSettings[kind];
     // PostgreSQL with version schemas renames a column through the views: no backfill, nothing to bound.
     const backfills = !(scenario.renamesThroughViews && kind === 'postgres' && options.versionSchemas);
-    const measureBound = tool !== 'naive' && scenario.bound?.column[kind] !== undefined && backfills;
+    const copies = scenario.bound?.copy?.[kind] !== undefined;
+    const measureBound = tool !== 'naive' && (scenario.bound?.column[kind] !== undefined || copies) && backfills;
     if (!seeded) await seed(kind, db, options.rows, measureBound);
     else if (!measureBound) for (const copy of BOUND_TABLES) await db.query(`DROP TABLE ${copy}`);
     const sizeBefore = await tableBytes(kind, db);
@@ -386,10 +387,19 @@ export async function runOnce(kind, scenario, tool, options) {
 
     if (measureBound) {
       const fill = (table, column) => scenario.bound.update.replaceAll('{table}', table).replaceAll('{column}', column);
-      // Plain: the new column added by hand, no trigger.
-      const column = scenario.bound.column[kind];
-      await db.query(`ALTER TABLE items_bound ADD COLUMN ${column}`);
-      const plain = await timedUpdate(db, fill('items_bound', column.split(' ')[0]), options.rows);
+      let plain;
+      if (copies) {
+        // Plain: a copy of the table made by hand with the key column changed, filled by one INSERT … SELECT.
+        await db.query('CREATE TABLE items_bound_copy LIKE items_bound');
+        await db.query(`ALTER TABLE items_bound_copy MODIFY ${scenario.bound.copy[kind]}`);
+        plain = await timedUpdate(db, 'INSERT INTO items_bound_copy SELECT * FROM items_bound', options.rows);
+        await db.query('DROP TABLE items_bound_copy');
+      } else {
+        // Plain: the new column added by hand, no trigger.
+        const column = scenario.bound.column[kind];
+        await db.query(`ALTER TABLE items_bound ADD COLUMN ${column}`);
+        plain = await timedUpdate(db, fill('items_bound', column.split(' ')[0]), options.rows);
+      }
       result.bound_plain_rows_per_s = plain.perSecond;
       marks.push({ label: 'bound UPDATE', at: plain.started }, { label: 'bound end', at: plain.started + plain.ms });
       // With the shim: tandem's expand of the same operations on the other copy, then the same UPDATE
@@ -399,12 +409,12 @@ export async function runOnce(kind, scenario, tool, options) {
       fs.writeFileSync(path.join(migrationDir, '20260102000000_bound.json'), JSON.stringify({ operations }, null, 2));
       await tandem.expand();
       const added = (await columnNames(kind, db, 'items_bound_shim')).filter((c) => !before.includes(c));
-      if (added.length !== 1) throw new Error(`expected expand to add one column to items_bound_shim, found ${added.join(', ') || 'none'}`);
+      if (added.length !== (copies ? 0 : 1)) throw new Error(`expected expand to add ${copies ? 'no column' : 'one column'} to items_bound_shim, found ${added.join(', ') || 'none'}`);
       // Exactly the UPDATE tandem compiled for this copy's backfill (its condition depends on the
       // operation and the database; a check may follow it, which the phase's rate includes).
       const compiled = JSON.parse((await tandem.ledger.get('20260102000000_bound')).compiled).backfill.map((statement) => (typeof statement === 'string' ? statement : statement.sql));
-      const updates = compiled.filter((statement) => /^UPDATE\b/i.test(statement));
-      if (updates.length !== 1) throw new Error(`expected one backfill UPDATE for items_bound_shim, found: ${compiled.join('; ') || 'none'}`);
+      const updates = compiled.filter((statement) => (copies ? /^INSERT\b/i : /^UPDATE\b/i).test(statement));
+      if (updates.length !== 1) throw new Error(`expected one backfill ${copies ? 'INSERT' : 'UPDATE'} for items_bound_shim, found: ${compiled.join('; ') || 'none'}`);
       await db.query(kind === 'postgres' ? `SET tandem.role = 'backfill'` : `SET @tandem_role = 'backfill'`);
       const shim = await timedUpdate(db, updates[0], options.rows);
       result.bound_rows_per_s = shim.perSecond;

@@ -38,15 +38,20 @@ export const SCENARIOS = [
   },
   {
     name: 'key-type-change',
-    title: 'int → bigint of a serial primary key (PostgreSQL)',
-    // MariaDB and MySQL: tandem refuses a key column (InnoDB moves its clustered key only by copying the table).
-    kinds: ['postgres'],
+    title: 'int → bigint of a serial / AUTO_INCREMENT primary key',
     apps: { old: OLD, new: OLD },
-    naive: { postgres: ['ALTER TABLE items ALTER COLUMN id TYPE bigint'] },
+    naive: { postgres: ['ALTER TABLE items ALTER COLUMN id TYPE bigint'], mysql: ['ALTER TABLE items MODIFY id BIGINT NOT NULL AUTO_INCREMENT'] },
+    // PostgreSQL: a twin column; MariaDB: a copy of the table (InnoDB moves its clustered key only by rewriting the table).
     operations: [{ alterColumn: { table: 'items', column: 'id', type: 'bigint' } }],
     check: noteCheck('note'),
-    after: { postgres: `SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'id'`, expect: 'bigint' },
-    bound: { column: { postgres: 'id_new bigint' }, update: 'UPDATE {table} SET {column} = id WHERE {column} IS NULL' },
+    after: {
+      postgres: `SELECT data_type AS t FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'id'`,
+      mysql: `SELECT DATA_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items' AND COLUMN_NAME = 'id'`,
+      expect: 'bigint',
+    },
+    // MariaDB's bound is the copy's INSERT … SELECT as one statement: into a copy made by hand with the
+    // key column changed (`copy`), and tandem's own backfill statement on a copy its expand made.
+    bound: { column: { postgres: 'id_new bigint' }, update: 'UPDATE {table} SET {column} = id WHERE {column} IS NULL', copy: { mysql: 'id BIGINT NOT NULL AUTO_INCREMENT' } },
   },
   {
     name: 'rename-column',
