@@ -44,7 +44,8 @@ export async function tableCopyBlocker(context: OperationContext, table: string,
   if (children.length > 0) {
     return `${copy}, and foreign keys reference it (${children.map((row) => `${row.child}.${row.name}`).join(', ')}); they would follow the old table, and their columns must change type with the key: drop them before this migration, change their columns, and add them again after its contract`;
   }
-  const own = (await foreignKeys(context, table)).find((key) => key.columns.includes(column));
+  // MySQL column names compare without case.
+  const own = (await foreignKeys(context, table)).find((key) => key.columns.some((name) => name.toLowerCase() === column.toLowerCase()));
   if (own) return `${copy}, and ${column} is in its foreign key ${own.name}, whose referenced column must have the same type: change both in a maintenance window, or drop the foreign key first`;
   return null;
 }
@@ -67,7 +68,7 @@ export async function copyKeyTypeChange(change: KeyTypeChange, context: Operatio
   const copy = q(context.objectName('copy'));
   const old = q(context.objectName('old'));
   const all = (await context.inspect.columns(change.table))!;
-  const current = all.find((column) => column.name === change.column)!;
+  const current = all.find((column) => column.name.toLowerCase() === change.column.toLowerCase())!;
   // Generated columns compute themselves in the copy.
   const columns = all.filter((column) => !/GENERATED/i.test(column.mysql?.extra ?? '')).map((column) => q(column.name));
   const key = (await context.inspect.primaryKey(change.table)).map(q);
@@ -124,7 +125,8 @@ END`;
       // the old table, which nobody writes any more, and with it.
       `RENAME TABLE ${table} TO ${old}, ${copy} TO ${table}`,
       `DROP TABLE ${old}`,
-      ...keys.map((fk, i) => `SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE ${table} DROP FOREIGN KEY ${temporary[i]}, ADD CONSTRAINT ${q(fk.name)} ${fk.definition}, ALGORITHM=INPLACE, LOCK=NONE`),
+      // Metadata only (NOCOPY takes a foreign key only with the checks off): the rows were checked as they were written.
+      ...keys.map((fk, i) => `SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE ${table} DROP FOREIGN KEY ${temporary[i]}, ADD CONSTRAINT ${q(fk.name)} ${fk.definition}, ALGORITHM=NOCOPY`),
     ],
     rollback: [...dropTriggers, `DROP TABLE IF EXISTS ${copy}`],
     copiesTable: change.table,

@@ -17,6 +17,15 @@ describe('mariadbNowait', () => {
     expect(nowait('RENAME TABLE `t` TO `t_old`, `t_copy` TO `t`')).toBe(true);
   });
 
+  it('takes a NOCOPY change that adds only foreign keys (metadata, with the checks off), within tandem\'s own SET STATEMENT', () => {
+    const rename = 'SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE `t` DROP FOREIGN KEY `tmp`, ADD CONSTRAINT `t_fk` FOREIGN KEY (`a`) REFERENCES `p` (`id`), ALGORITHM=NOCOPY';
+    expect(mariadbNowait(rename)).toBe('SET STATEMENT lock_wait_timeout = 0, foreign_key_checks = 0 FOR ALTER TABLE `t` DROP FOREIGN KEY `tmp`, ADD CONSTRAINT `t_fk` FOREIGN KEY (`a`) REFERENCES `p` (`id`), ALGORITHM=NOCOPY');
+    expect(nowait('ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES p (id), ALGORITHM=NOCOPY')).toBe(true);
+    // Anything else added is a build.
+    expect(nowait('ALTER TABLE t ADD CONSTRAINT t_fk FOREIGN KEY (a) REFERENCES p (id), ADD INDEX i (b), ALGORITHM=NOCOPY')).toBe(false);
+    expect(nowait('SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE t ADD INDEX i (b), ALGORITHM=INPLACE')).toBe(false);
+  });
+
   it('takes NOCOPY changes that add nothing (dropping and renaming indexes with the old column), not NOCOPY index builds', () => {
     expect(nowait('ALTER TABLE `t` DROP INDEX `a`, RENAME INDEX `b` TO `a`, DROP COLUMN `c`, ALGORITHM=NOCOPY')).toBe(true);
     expect(nowait('ALTER TABLE `t` ADD INDEX `a` (`c`), ALGORITHM=NOCOPY')).toBe(false);

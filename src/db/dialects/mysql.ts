@@ -86,15 +86,20 @@ export const mysqlAdapter: DialectAdapter = {
  * the session's timeout.
  */
 export function mariadbNowait(sql: string): string {
-  const trimmed = sql.trimStart();
+  // tandem's own `SET STATEMENT foreign_key_checks = 0 FOR ALTER TABLE …` (mysql-table-copy.ts) is
+  // judged by the ALTER, and the timeout joins its settings.
+  const prefix = /^\s*SET\s+STATEMENT\s+([\s\S]+?)\s+FOR\s+(?=ALTER\s+TABLE\b)/i.exec(sql);
+  const trimmed = prefix ? sql.slice(prefix[0].length) : sql.trimStart();
   const trigger = /^(CREATE\s+(OR\s+REPLACE\s+)?(DEFINER\s*=\s*\S+\s+)?TRIGGER|DROP\s+TRIGGER)\b/i.test(trimmed);
   const alter = /^ALTER\s+TABLE\b/i.test(trimmed);
   // A table copy's swap (mysql-table-copy.ts): renaming is instant.
   const rename = /^RENAME\s+TABLES?\b/i.test(trimmed);
   const unquoted = trimmed.replace(/`[^`]*`/g, '');
-  const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (/ALGORITHM\s*=\s*NOCOPY/i.test(trimmed) && !/\bADD\b/i.test(unquoted)) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(unquoted));
+  // NOCOPY adds a foreign key only with foreign_key_checks off, and then as metadata (with them on it refuses).
+  const addsOnlyForeignKeys = (unquoted.match(/\bADD\b/gi) ?? []).length === (unquoted.match(/\bADD\s+(CONSTRAINT\s+(\S+\s+)?)?FOREIGN\s+KEY\b/gi) ?? []).length;
+  const instant = /ALGORITHM\s*=\s*INSTANT/i.test(trimmed) || (/ALGORITHM\s*=\s*NOCOPY/i.test(trimmed) && addsOnlyForeignKeys) || (!/ALGORITHM\s*=/i.test(trimmed) && !/\b(ADD|MODIFY|CHANGE|DROP|CONVERT|FORCE|ENGINE|ORDER|PARTITION)\b/i.test(unquoted));
   if (!trigger && !rename && !(alter && instant)) return sql;
-  return `SET STATEMENT lock_wait_timeout = 0 FOR ${trimmed}`;
+  return `SET STATEMENT lock_wait_timeout = 0${prefix ? `, ${prefix[1]}` : ''} FOR ${trimmed}`;
 }
 
 /**
