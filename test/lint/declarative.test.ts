@@ -194,6 +194,19 @@ describe('MySQL: compiled in a throw-away database on --scratch-url', () => {
     }
   });
 
+  it('a key column\'s type change copies the table on MariaDB: the copy\'s statements (a block, triggers, RENAME, the foreign keys renamed) lint clean', async (ctx) => {
+    if (!db) return ctx.skip('MySQL unavailable');
+    // Replaces the directory's S0.
+    const cwd = fixture('mysql', {
+      '20260101000000_s0.sql': 'CREATE TABLE accounts (id int PRIMARY KEY);\nCREATE TABLE orders (id int AUTO_INCREMENT PRIMARY KEY, account int NOT NULL, CONSTRAINT orders_account FOREIGN KEY (account) REFERENCES accounts (id));\n',
+      '20260102000000_orders_id.json': JSON.stringify({ operations: [{ alterColumn: { table: 'orders', column: 'id', type: 'bigint' } }] }),
+    });
+    const result = await lintPaths(['migrations'], { cwd, dialect: 'mysql', versions: resolveVersions({ mariadb: '10.11' }), scratch: parseConnectionUrl(db.url) });
+    expect(result.notices).toEqual([]);
+    expect(result.findings).toEqual([]);
+    expect(result.statementsLinted).toBeGreaterThan(10);
+  });
+
   it('without a server: a notice per file says how to lint it, and nothing is counted as linted', async () => {
     const cwd = fixture('mysql', { '20260102000000_rename.yaml': YAML });
     const result = await lintPaths(['migrations'], { cwd, dialect: 'mysql', versions: resolveVersions({}) });

@@ -8,7 +8,8 @@ export type MysqlParse = { ok: true; ast: any } | { ok: false; message: string; 
 
 /**
  * node-sql-parser's MySQL grammar misses valid statements a migration commonly holds: stored
- * program bodies (triggers, procedures), table maintenance, and some ALTER TABLE clauses. Those
+ * program bodies (triggers, procedures, MariaDB's anonymous blocks), table maintenance, and some
+ * ALTER TABLE clauses. Those
  * are accepted here and analysed from their tokens; a rejection anywhere else is a parse error.
  */
 const ALTER_CLAUSES_OUTSIDE_GRAMMAR = new Set(['ALTER', 'FORCE', 'RENAME', 'DISCARD', 'IMPORT', 'CONVERT', 'REMOVE', 'REORGANIZE', 'EXCHANGE', 'REBUILD', 'OPTIMIZE', 'ANALYZE', 'CHECK', 'REPAIR', 'ORDER', 'WITH', 'WITHOUT', 'SECONDARY_ENGINE', 'PAGE_COMPRESSED', 'ENCRYPTED', 'STATS_PERSISTENT', 'STATS_AUTO_RECALC', 'TABLESPACE', 'UNION', 'INSERT_METHOD', 'PACK_KEYS', 'PASSWORD']);
@@ -16,11 +17,16 @@ const ROUTINES = ['TRIGGER', 'PROCEDURE', 'FUNCTION', 'EVENT', 'VIEW'];
 const MAINTENANCE = ['OPTIMIZE', 'ANALYZE', 'REPAIR', 'CHECK', 'CHECKSUM', 'FLUSH', 'DELIMITER', 'GRANT', 'REVOKE', 'DO', 'CALL', 'HANDLER', 'INSTALL', 'UNINSTALL', 'XA', 'PURGE', 'KILL', 'LOAD'];
 
 /**
- * Operators the grammar lacks, rewritten to ones of the same length so that error offsets still
- * point into the original text: `<=>` (NULL-safe equality) becomes ` = `.
+ * What the grammar lacks, rewritten to something of the same length so that error offsets still
+ * point into the original text: `<=>` (NULL-safe equality) becomes ` = `, and MariaDB's
+ * `ALGORITHM=NOCOPY` becomes `ALGORITHM=COPY  ` (the rules read the algorithm from the tokens).
  */
 function forGrammar(sql: string, tokens: Token[]): string {
   let text = sql;
+  for (let i = 2; i < tokens.length; i++) {
+    const [a, b, c] = [tokens[i - 2]!, tokens[i - 1]!, tokens[i]!];
+    if (isWord(a, 'ALGORITHM') && b.text === '=' && isWord(c, 'NOCOPY')) text = `${text.slice(0, c.start)}COPY  ${text.slice(c.end)}`;
+  }
   for (let i = 0; i + 2 < tokens.length; i++) {
     const [a, b, c] = [tokens[i]!, tokens[i + 1]!, tokens[i + 2]!];
     if (a.text === '<' && b.text === '=' && c.text === '>' && b.start === a.end && c.start === b.end) {
@@ -47,6 +53,8 @@ function outsideGrammar(tokens: Token[], errorOffset: number): boolean {
   const first = tokens[0];
   if (!first) return true;
   if (isWord(first, ...MAINTENANCE)) return true;
+  // MariaDB's anonymous block, a stored program body of its own: BEGIN NOT ATOMIC … END.
+  if (isWord(first, 'BEGIN') && isWord(tokens[1], 'NOT') && isWord(tokens[2], 'ATOMIC')) return true;
   if (isWord(first, 'CREATE', 'ALTER', 'DROP')) {
     // CREATE [OR REPLACE] [DEFINER = x] [SQL SECURITY y] [ALGORITHM = z] TRIGGER|PROCEDURE|…
     const routine = findWord(tokens, 1, [...ROUTINES, 'TABLE', 'INDEX', 'DATABASE', 'SCHEMA']);
