@@ -336,6 +336,31 @@ describe.each(ALL_KINDS)('hostile names on %s', (kind) => {
     );
   });
 
+  it('alterColumn: type of the key column (PostgreSQL: a twin the key moves to; MariaDB: a copy of the table, triggers and a RENAME)', async (ctx) => {
+    await scenario(
+      ctx,
+      kind,
+      () => ({ operations: [{ alterColumn: { table: T, column: K, type: 'bigint' } }] }),
+      async (h) => {
+        // The app's columns (before contract the table also holds PostgreSQL's twin), the key as a number.
+        const keyed = (rows: Row[]): Row[] => rows.map((r) => Object.fromEntries(Object.entries({ ...r, [K]: num(r[K]) }).filter(([name]) => !name.startsWith('tandem_'))));
+        await h.expand();
+        await h.oldClient.insert(T, { [K]: 101, [ORDER]: 1, [SPACE]: 'a' });
+        await h.oldClient.update(T, { [SELECT]: 'changed' }, { [K]: 3 });
+        await h.backfill();
+        expectSeveralBatches(h);
+        await h.oldClient.update(T, { [SELECT]: 'after walk' }, { [K]: 4 });
+        const before = keyed(await h.oldClient.select(T, {}, K));
+        await h.contract();
+        const columns = (await h.schemaSnapshot()).columns;
+        expect(columns.find((line) => line.startsWith(`${T}.${K} `))).toMatch(/bigint/);
+        expect(keyed(await h.newClient.select(T, {}, K))).toEqual(before);
+        expect(before.find((r) => r[K] === 4)?.[SELECT]).toBe('after walk');
+        await expectNoShims(h);
+      },
+    );
+  });
+
   it('createIndex, dropIndex, addUnique, addCheck, addForeignKey with hostile index and constraint names', async (ctx) => {
     const IDX = 'Idx "order" `é`';
     const UNIQ = 'Uniq 名前';
