@@ -55,12 +55,13 @@ const INSERT_CHUNK_ROWS = 1000;
 const EXACT_COUNT_LIMIT = 2_000_000;
 
 /**
- * Run a single-table UPDATE (or an INSERT … SELECT from one table) in keyset batches over the (source) table's primary key. Each batch is its own short
- * transaction that also saves the batch's last key in the ledger, so a killed backfill resumes
- * after the last committed batch and no row is updated twice. The batch size adapts so one batch
- * takes about targetBatchMs. The walk ends at the largest key seen when it started, then makes one
- * more pass up to the largest key at that moment, so it finishes even while rows keep arriving
- * (rows inserted after that are the app's, or a shim's, to fill).
+ * Run a single-table UPDATE (or an INSERT … SELECT from one table) in keyset batches over the
+ * (source) table's primary key. Each batch is its own short transaction that also saves the
+ * batch's last key in the ledger, so a killed backfill resumes after the last committed batch and
+ * no row is updated twice. The batch size adapts so one batch takes about targetBatchMs. The walk
+ * ends at the largest key seen when it started, then makes one more pass up to the largest key at
+ * that moment, so it finishes even while rows keep arriving (rows inserted after that are the
+ * app's, or a shim's, to fill).
  */
 export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<BackfillProgress> {
   const { session, ledger, migrationId, statementIndex, update, backfill } = options;
@@ -228,9 +229,9 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       const lockFirst = adapter.dialect === 'mysql' && update.lockRows
         ? `SELECT ${keySelect} FROM ${literal(update.fromSql)} FORCE INDEX (PRIMARY) WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''} ORDER BY ${plainKeys.join(', ')} ${literal(update.lockRows)}`
         : null;
-      /** The batch's INSERT in chunks of INSERT_CHUNK_ROWS locked keys (one INSERT for a composite key, whose ranges between keys are not so simple). */
+      /** The batch's INSERT in chunks of INSERT_CHUNK_ROWS locked keys, each a key range like the batch's own. */
       const chunked = (locked: Array<Record<string, unknown>>): string[] => {
-        if (keyColumns.length > 1 || locked.length <= INSERT_CHUNK_ROWS) return [sql];
+        if (locked.length <= INSERT_CHUNK_ROWS) return [sql];
         const ends: string[][] = [];
         for (let i = INSERT_CHUNK_ROWS - 1; i < locked.length - 1; i += INSERT_CHUNK_ROWS) ends.push(readKey(locked[i])!);
         const bounds: Array<string[] | null> = [lower, ...ends, upper];
