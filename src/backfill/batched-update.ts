@@ -217,7 +217,8 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       }
       const upper = next ?? ceiling;
       const range = rangeCondition(adapter, qualifiedKeys, integerKeys, lower && bindable(lower), bindable(upper), oneTrip);
-      const statementFor = (range: { sql: string }) => `${literal(update.head)} WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}${update.tail ? ` ${literal(update.tail)}` : ''}`;
+      const whereFor = (range: { sql: string }) => `WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''}`;
+      const statementFor = (range: { sql: string }) => `${literal(update.head)} ${whereFor(range)}${update.tail ? ` ${literal(update.tail)}` : ''}`;
       const sql = statementFor(range);
       // MySQL/MariaDB, an INSERT … SELECT that locks its rows: lock them first, in the batch's
       // transaction, then insert them in chunks. With innodb_autoinc_lock_mode 1 (MariaDB's default)
@@ -227,7 +228,7 @@ export async function runBatchedUpdate(options: BatchedUpdateOptions): Promise<B
       // app's row lock, the two would deadlock (InnoDB rolls the app's write back). Locked first,
       // the rows keep the INSERTs from waiting; chunked, each holds AUTO-INC only briefly.
       const lockFirst = adapter.dialect === 'mysql' && update.lockRows
-        ? `SELECT ${keySelect} FROM ${literal(update.fromSql)} FORCE INDEX (PRIMARY) WHERE ${range.sql}${update.condition ? ` AND (${literal(update.condition)})` : ''} ORDER BY ${plainKeys.join(', ')} ${literal(update.lockRows)}`
+        ? `SELECT ${keySelect} FROM ${literal(update.fromSql)} FORCE INDEX (PRIMARY) ${whereFor(range)} ORDER BY ${plainKeys.join(', ')} ${literal(update.lockRows)}`
         : null;
       /** The batch's INSERT in chunks of INSERT_CHUNK_ROWS locked keys, each a key range like the batch's own. */
       const chunked = (locked: Array<Record<string, unknown>>): string[] => {

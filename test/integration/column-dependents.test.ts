@@ -15,7 +15,7 @@ import { postgresGeneratedName } from '../../src/operations/column-dependents/po
 import { rowsOf } from '../support/app-traffic.js';
 import { ALL_KINDS, createTestDatabase, type TestDbKind } from '../support/databases.js';
 import { innodbTableId } from '../support/innodb.js';
-import { OP_ID, openOperationHarness, type OperationHarness, type OperationHarnessSpec, type SchemaSnapshot } from '../support/operation-harness.js';
+import { OP_ID, withOperationHarness, type OperationHarness, type OperationHarnessSpec, type SchemaSnapshot } from '../support/operation-harness.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -63,17 +63,7 @@ INSERT INTO t VALUES ${values};`,
 const SETUP = setup('bigint', 'acct');
 const RENAME = [{ renameColumn: { table: 't', from: 'acct', to: 'account' } }];
 
-async function scenario(ctx: TestContext, kind: TestDbKind, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase(kind, 'typedeps');
-  if (!db) return ctx.skip(`${kind} unavailable`);
-  const h = await openOperationHarness(db, spec);
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-    await db.drop();
-  }
-}
+const scenario = (ctx: TestContext, kind: TestDbKind, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> => withOperationHarness(ctx, kind, 'typedeps', spec, body);
 
 /** Index and constraint definitions of `t`, and of `ref` written as if it were `t`. */
 async function definitions(h: OperationHarness): Promise<{ t: string[]; ref: string[] }> {

@@ -9,8 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi, type TestContext } from 'vitest';
 import { startAppTraffic } from '../support/app-traffic.js';
-import { createTestDatabase } from '../support/databases.js';
-import { OP_ID, openOperationHarness, type OperationHarness, type OperationHarnessSpec, type Row } from '../support/operation-harness.js';
+import { OP_ID, withOperationHarness, type OperationHarness, type OperationHarnessSpec, type Row } from '../support/operation-harness.js';
 
 vi.setConfig({ testTimeout: 180_000 });
 
@@ -42,17 +41,7 @@ ${table('ref', 'bigint')}
 INSERT INTO t (account, note) SELECT 1 + seq % 3, CONCAT('note ', seq) FROM seq_1_to_${ROWS};
 DELETE FROM t WHERE id > ${ROWS - 5};`;
 
-async function scenario(ctx: TestContext, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> {
-  const db = await createTestDatabase('mysql', 'tablecopy');
-  if (!db) return ctx.skip('mysql unavailable');
-  const h = await openOperationHarness(db, spec);
-  try {
-    await body(h);
-  } finally {
-    await h.close();
-    await db.drop();
-  }
-}
+const scenario = (ctx: TestContext, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> => withOperationHarness(ctx, 'mysql', 'tablecopy', spec, body);
 
 /** SHOW CREATE TABLE as lines, `ref`'s written as if it were `t`, without the AUTO_INCREMENT counter (checked on its own). */
 async function definition(h: OperationHarness, name: 't' | 'ref'): Promise<string[]> {

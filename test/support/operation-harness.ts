@@ -28,8 +28,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
 import { collectingReporter, connect, type Tandem, type TandemConfigInput } from '../../src/index.js';
+import type { TestContext } from 'vitest';
 import { rowsOf } from './app-traffic.js';
-import type { TestDatabase } from './databases.js';
+import { createTestDatabase, type TestDatabase, type TestDbKind } from './databases.js';
 
 export type Dialect = 'postgres' | 'mysql';
 export type Row = Record<string, unknown>;
@@ -103,6 +104,22 @@ export const HARNESS_CONFIG: TandemConfigInput = {
 
 export function dialectOf(db: TestDatabase): Dialect {
   return db.kind === 'mysql' ? 'mysql' : 'postgres';
+}
+
+/**
+ * A harness on a fresh database of `kind` (the test is skipped, as reported, when there is none):
+ * runs `body`, then closes the harness and drops the database.
+ */
+export async function withOperationHarness(ctx: TestContext, kind: TestDbKind, label: string, spec: OperationHarnessSpec, body: (h: OperationHarness) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase(kind, label);
+  if (!db) return ctx.skip(`${kind} unavailable`);
+  const h = await openOperationHarness(db, spec);
+  try {
+    await body(h);
+  } finally {
+    await h.close();
+    await db.drop();
+  }
 }
 
 export async function openOperationHarness(db: TestDatabase, spec: OperationHarnessSpec): Promise<OperationHarness> {
