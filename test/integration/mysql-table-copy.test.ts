@@ -8,7 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi, type TestContext } from 'vitest';
-import { startAppTraffic } from '../support/app-traffic.js';
+import { holdTableLock, sleep, startAppTraffic } from '../support/app-traffic.js';
 import { OP_ID, withOperationHarness, type OperationHarness, type OperationHarnessSpec, type Row } from '../support/operation-harness.js';
 
 vi.setConfig({ testTimeout: 180_000 });
@@ -146,6 +146,37 @@ describe('a key column\'s type change copies the table (mariadb)', () => {
       const before = await rows(h);
       await h.contract();
       expect(await rows(h)).toEqual(before);
+    });
+  });
+
+  it('behind a 3 s open transaction on the table, contract\'s swap never queues the app (NOWAIT with retries) and finishes once the transaction ends', async (ctx) => {
+    const config = { retries: { count: 40, initialDelayMs: 100, maxDelayMs: 400 } };
+    await scenario(ctx, { setup: SETUP, operations: [CHANGE], config }, async (h) => {
+      await h.expand();
+      await h.backfill();
+      const traffic = startAppTraffic(h.db, { table: 't', ids: [5, 6, 7, 20, 40, 50] });
+      try {
+        await sleep(300); // the pool's connections are made before the lock is taken
+        const long = holdTableLock(h.db, 't', 3000);
+        await long.acquired;
+        await sleep(200);
+        await h.contract();
+        const contractedAt = Date.now();
+        const committedAt = await long.committed;
+        await sleep(200);
+        const stats = await traffic.stop();
+        console.log(`[table copy] worst app query behind a 3 s transaction: ${stats.worstMs} ms (${stats.samples.length} queries, ${h.reporter.retries.length} retries)`);
+        // The RENAME waited for the transaction by retrying, not in the lock queue, where every app query would have waited behind it.
+        expect(contractedAt).toBeGreaterThanOrEqual(committedAt - 50);
+        expect(h.reporter.retries.length).toBeGreaterThanOrEqual(1);
+        expect(stats.errors).toEqual([]);
+        expect(stats.samples.length).toBeGreaterThan(50);
+        expect(stats.worstMs).toBeLessThan(500);
+      } catch (error) {
+        await traffic.stop().catch(() => undefined);
+        throw error;
+      }
+      expect((await definition(h, 't')).join('\n')).toContain('`id` bigint(20) NOT NULL AUTO_INCREMENT');
     });
   });
 
