@@ -44,8 +44,8 @@ export async function tableCopyBlocker(context: OperationContext, table: string,
   if (children.length > 0) {
     return `${copy}, and foreign keys reference it (${children.map((row) => `${row.child}.${row.name}`).join(', ')}); they would follow the old table, and their columns must change type with the key: drop them before this migration, change their columns, and add them again after its contract`;
   }
-  // MySQL column names compare without case.
-  const own = (await foreignKeys(context, table)).find((key) => key.columns.some((name) => name.toLowerCase() === column.toLowerCase()));
+  // The column reaches here as the catalog spells it (the inspector finds no other spelling), as SHOW CREATE TABLE does.
+  const own = (await foreignKeys(context, table)).find((key) => key.columns.includes(column));
   if (own) return `${copy}, and ${column} is in its foreign key ${own.name}, whose referenced column must have the same type: change both in a maintenance window, or drop the foreign key first`;
   return null;
 }
@@ -68,7 +68,7 @@ export async function copyKeyTypeChange(change: KeyTypeChange, context: Operatio
   const copy = q(context.objectName('copy'));
   const old = q(context.objectName('old'));
   const all = (await context.inspect.columns(change.table))!;
-  const current = all.find((column) => column.name.toLowerCase() === change.column.toLowerCase())!;
+  const current = all.find((column) => column.name === change.column)!;
   // Generated columns compute themselves in the copy.
   const columns = all.filter((column) => !/GENERATED/i.test(column.mysql?.extra ?? '')).map((column) => q(column.name));
   const key = (await context.inspect.primaryKey(change.table)).map(q);
