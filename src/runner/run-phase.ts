@@ -130,6 +130,10 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   let inTransaction = false;
   // PostgreSQL: a step queued behind a long transaction stops holding up the app (lock-watch.ts).
   const lockWatch = LockWatch.applies(session) ? new LockWatch(session) : null;
+  // Only a step that queues the app behind it while it waits is watched (lock-watch.ts).
+  const watched = (step: Step): boolean =>
+    step.kind === 'transaction' && statements.slice(step.from, step.to).some((statement) => statement.run !== undefined || adapter.queuesTrafficWhileWaiting?.(normalizeStatement(statement.sql, dialect)));
+  if (steps.some(watched)) lockWatch?.warmUp();
   try {
     for (const step of steps) {
       const first = step.kind === 'transaction' ? step.from : step.index;
@@ -157,10 +161,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
       } else if (step.kind === 'transaction') {
         const lockTimeoutMs = Math.min(session.config.lockTimeoutMs, session.config.blockingLockTimeoutMs);
-        // Only a step that queues the app behind it while it waits is watched (lock-watch.ts).
-        const stepWatch = statements.slice(step.from, step.to).some((statement) => statement.run !== undefined || adapter.queuesTrafficWhileWaiting?.(normalizeStatement(statement.sql, dialect)))
-          ? lockWatch
-          : null;
+        const stepWatch = watched(step) ? lockWatch : null;
         await withLockRetry(
           adapter,
           session.config.retries,
