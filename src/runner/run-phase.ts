@@ -162,7 +162,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       } else if (step.kind === 'transaction') {
         const lockTimeoutMs = Math.min(session.config.lockTimeoutMs, session.config.blockingLockTimeoutMs);
         const stepWatch = watched(step) ? lockWatch : null;
-        await withLockRetry(
+        const runTransaction = (combine: boolean) => withLockRetry(
           adapter,
           session.config.retries,
           () =>
@@ -170,7 +170,11 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
               // Before the step takes any lock: the watch needs to know which backend to look at.
               const pid = stepWatch ? await stepWatch.backendPid(trx) : 0;
               const runStep = async (): Promise<void> => {
-                const settings = new TransactionSettings(session);
+                const settings = new StepStatements(session, combine, {
+                  // The statement about to be sent (the first of several): what a failure names.
+                  sending: (index) => (current = statements[index]),
+                  ran: () => faultPoint('step-in-transaction'),
+                });
                 await settings.apply(trx, adapter.transactionSetup(session.config));
                 // Server PostgreSQL: the commit does not wait for the WAL flush, so the table locks taken
                 // by the step are let go without a disk wait. A server crash may take back the step and its
@@ -185,16 +189,19 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
                 let after: (() => Promise<void>) | undefined;
                 let aroundDone = false;
                 for (let index = step.from; index < step.to; index++) {
-                  current = statements[index];
                   const statement = statements[index]!;
                   if (!aroundDone && !isValidate(statement, dialect)) {
+                    await settings.flush(trx);
                     after = await extras.aroundTransaction?.(trx);
                     aroundDone = true;
                   }
                   const setup = statement.run ? [] : (adapter.statementSetup?.(normalizeStatement(statement.sql, dialect), session.config) ?? []);
-                  await settings.executeWith(trx, setup, statement);
-                  faultPoint('step-in-transaction');
+                  // A VALIDATE scans the table: sent alone, so a failure is never paid twice (below).
+                  if (isValidate(statement, dialect)) await settings.flush(trx);
+                  await settings.executeWith(trx, setup, statement, index);
+                  if (isValidate(statement, dialect)) await settings.flush(trx);
                 }
+                await settings.flush(trx);
                 await after?.();
               };
               await (stepWatch ? stepWatch.watch(pid, lockTimeoutMs, runStep) : runStep());
@@ -203,6 +210,14 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
           Math.random,
           stepWatch ? (error, maxMs) => stepWatch.waitUntilEnded((error as HeldByLongTransactionError).holders, maxMs) : undefined,
         );
+        try {
+          await runTransaction(session.target.driver === 'pg');
+        } catch (error) {
+          if (!(error instanceof CombinedStatementsError)) throw error;
+          // PostgreSQL does not say which statement of a combined query failed: the rolled-back step
+          // runs again one statement per round trip, so a failure names its own statement and line.
+          await runTransaction(false);
+        }
         done = step.to;
       } else {
         const statement = statements[step.index]!;
@@ -306,14 +321,34 @@ async function runSingle(session: Session, statement: Statement): Promise<void> 
   }
 }
 
+/** A combined query of several statements failed; which one, PostgreSQL does not say. */
+class CombinedStatementsError extends Error {
+  constructor(readonly original: unknown) {
+    super(`one of several statements sent together failed: ${(original as Error)?.message ?? String(original)}`);
+    this.name = 'CombinedStatementsError';
+  }
+}
+
 /**
- * The SET LOCALs of one transaction step: each sent only when it changes a value, and on node-pg
- * in the same round trip as the statement that needs it (a multi-statement simple query), since
- * every round trip after a DDL's lock lengthens the time app queries wait behind it.
+ * The statements of one transaction step, with their SET LOCALs (each sent only when it changes a
+ * value). Every round trip after a DDL's lock lengthens the time app queries wait behind it: on
+ * 2 cores serving the benchmark's 1,000 requests/s each one took 0.4–2 ms, and a type change's
+ * swap held ACCESS EXCLUSIVE for six of them. So on node-pg (`combine`) plain SQL statements wait
+ * here and go to the server together, as one multi-statement simple query, when something else
+ * must run (a phase function, a check whose rows are read, tandem's own work on the transaction)
+ * or the step ends. A failure of such a query rolls back the step, and it is run again without
+ * combining, so the error names its statement.
  */
-class TransactionSettings {
+class StepStatements {
   private readonly current = new Map<string, string>();
-  constructor(private readonly session: Session) {}
+  /** Statements (SQL with its settings, and the statement's index) not sent yet. */
+  private waiting: Array<{ sql: string; index: number }> = [];
+  constructor(
+    private readonly session: Session,
+    private readonly combine: boolean,
+    /** `sending`: the index of the (first) statement about to be sent; `ran`: once per statement that ran. */
+    private readonly hooks: { sending(index: number): void; ran(): void },
+  ) {}
 
   private changed(setup: readonly string[]): string[] {
     return setup.filter((sql) => {
@@ -328,16 +363,45 @@ class TransactionSettings {
     for (const sql of this.changed(setup)) await trx.raw(sql);
   }
 
-  async executeWith(trx: Knex.Transaction, setup: readonly string[], statement: Statement): Promise<void> {
-    const pending = this.changed(setup);
-    const together = this.session.target.driver === 'pg' && pending.length > 0 && !statement.run && statement.assertEmpty === undefined;
-    if (together) {
-      await trx.raw(`${pending.join(';\n')};\n${literalSql(statement.sql, this.session.adapter.dialect)}`);
+  /** Run the statement (index `index` of the phase) with its settings, or keep it for the next flush. */
+  async executeWith(trx: Knex.Transaction, setup: readonly string[], statement: Statement, index: number): Promise<void> {
+    const plain = this.session.target.driver === 'pg' && !statement.run && statement.assertEmpty === undefined;
+    if (plain && this.combine) {
+      this.waiting.push({ sql: joinStatements([...this.changed(setup), literalSql(statement.sql, this.session.adapter.dialect)]), index });
       return;
     }
-    for (const sql of pending) await trx.raw(sql);
-    await execute(trx, this.session.adapter, statement);
+    await this.flush(trx);
+    const pending = this.changed(setup);
+    this.hooks.sending(index);
+    if (plain && pending.length > 0) {
+      await trx.raw(joinStatements([...pending, literalSql(statement.sql, this.session.adapter.dialect)]));
+    } else {
+      for (const sql of pending) await trx.raw(sql);
+      await execute(trx, this.session.adapter, statement);
+    }
+    this.hooks.ran();
   }
+
+  /** Send the statements kept so far, as one query. */
+  async flush(trx: Knex.Transaction): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    this.hooks.sending(batch[0]!.index);
+    try {
+      await trx.raw(joinStatements(batch.map((entry) => entry.sql)));
+    } catch (error) {
+      // One statement alone names itself; a lock conflict is retried as it is (withLockRetry).
+      if (batch.length === 1 || this.session.adapter.isLockConflict(error) || isConnectionLost(error)) throw error;
+      throw new CombinedStatementsError(error);
+    }
+    for (const _ of batch) this.hooks.ran();
+  }
+}
+
+/** One query of several statements; the semicolon on a line of its own, past a statement's trailing `--` comment. */
+function joinStatements(statements: readonly string[]): string {
+  return statements.join('\n;\n');
 }
 
 /** Data statements, which MySQL can commit in one transaction with their ledger record. */
