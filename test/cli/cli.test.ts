@@ -329,6 +329,36 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(await query(db, `SELECT COUNT(*) AS n FROM ${kind === 'postgres' ? 'tandem.events' : 'tandem_events'}`)).toEqual(eventsBefore);
     expect(await query(db, 'SELECT * FROM items ORDER BY id')).toEqual(itemsBefore);
   });
+
+  it('plan says when the app\'s first write after expand will load PL/pgSQL, unless the server preloads it', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    dir.write(
+      ID,
+      db.kind === 'mysql'
+        ? '-- tandem:expand\nCREATE TABLE items (id INT PRIMARY KEY, n INT);\n'
+        : `-- tandem:expand
+CREATE TABLE items (id int PRIMARY KEY, n int);
+CREATE FUNCTION items_fill() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.n := coalesce(NEW.n, 0); RETURN NEW; END$$;
+CREATE TRIGGER items_fill BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION items_fill();
+`,
+    );
+    const hint = "first write through the new trigger loads PL/pgSQL into its backend (~4 ms each, all connections at once); a server that preloads it saves that: session_preload_libraries = 'plpgsql'";
+    const planned = await tandem(['--url', db.url, 'plan'], dir.cwd);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('-- expand');
+    // A PostgreSQL server loads the library per backend; PGlite runs in tandem's process, MySQL has no PL/pgSQL.
+    if (db.kind !== 'postgres') {
+      expect(planned.stdout).not.toContain('PL/pgSQL');
+      return;
+    }
+    expect(planned.stdout).toContain(hint);
+    await query(db, `ALTER DATABASE "${db.name}" SET session_preload_libraries = 'plpgsql'`);
+    const preloaded = await tandem(['--url', db.url, 'plan'], dir.cwd);
+    expect(preloaded.code).toBe(0);
+    expect(preloaded.stdout).toContain('CREATE TRIGGER items_fill');
+    expect(preloaded.stdout).not.toContain('PL/pgSQL');
+  });
 });
 
 describe('connection problems', () => {
