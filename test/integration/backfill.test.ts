@@ -740,6 +740,10 @@ describe('backfill redo-log throttle on mysql', () => {
       // It names the log's size, and how to give a backfill room when the log is small.
       const logBytes = Number((await sql.raw('SELECT @@GLOBAL.innodb_log_file_size AS b'))[0][0].b);
       if (logBytes < 2 * 1024 ** 3) expect(notices[0]).toContain(`The redo log is ${Math.round(logBytes / 1024 ** 2)} MB (innodb_log_file_size)`);
+      // And the page cleaner's pace, when innodb_io_capacity is low (the stock 200).
+      const ioCapacity = Number((await sql.raw('SELECT @@GLOBAL.innodb_io_capacity AS io'))[0][0].io);
+      if (ioCapacity < 1000) expect(notices[0]).toContain(`flushes about innodb_io_capacity pages a second (${ioCapacity};`);
+      else expect(notices[0]).not.toContain('innodb_io_capacity');
     } finally {
       await tandem.close();
     }
