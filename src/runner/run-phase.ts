@@ -170,17 +170,17 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
               // Before the step takes any lock: the watch needs to know which backend to look at.
               const pid = stepWatch ? await stepWatch.backendPid(trx) : 0;
               const runStep = async (): Promise<void> => {
-                const settings = new StepStatements(session, combine, {
+                const sender = new StepStatements(session, combine, {
                   // The statement about to be sent (the first of several): what a failure names.
                   sending: (index) => (current = statements[index]),
                   ran: () => faultPoint('step-in-transaction'),
                 });
-                await settings.apply(trx, adapter.transactionSetup(session.config));
+                await sender.apply(trx, adapter.transactionSetup(session.config));
                 // Server PostgreSQL: the commit does not wait for the WAL flush, so the table locks taken
                 // by the step are let go without a disk wait. A server crash may take back the step and its
                 // progress record together (the rerun runs it again); the phase's completion record, a
                 // synchronous commit, flushes the WAL before tandem reports the phase done.
-                if (session.target.driver === 'pg') await settings.apply(trx, ['SET LOCAL synchronous_commit = off']);
+                if (session.target.driver === 'pg') await sender.apply(trx, ['SET LOCAL synchronous_commit = off']);
                 // Recorded first: it commits with the statements or not at all, and the statements' table
                 // locks are then held one round trip less.
                 await ledger.saveStatementProgress(trx, migration.id, step.to, checksumStatements(statements.slice(0, step.to), dialect));
@@ -190,18 +190,19 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
                 let aroundDone = false;
                 for (let index = step.from; index < step.to; index++) {
                   const statement = statements[index]!;
-                  if (!aroundDone && !isValidate(statement, dialect)) {
-                    await settings.flush(trx);
+                  const validate = isValidate(statement, dialect);
+                  // Only VALIDATEs come before it, each sent on its own: nothing waits to be sent here.
+                  if (!aroundDone && !validate) {
                     after = await extras.aroundTransaction?.(trx);
                     aroundDone = true;
                   }
                   const setup = statement.run ? [] : (adapter.statementSetup?.(normalizeStatement(statement.sql, dialect), session.config) ?? []);
                   // A VALIDATE scans the table: sent alone, so a failure is never paid twice (below).
-                  if (isValidate(statement, dialect)) await settings.flush(trx);
-                  await settings.executeWith(trx, setup, statement, index);
-                  if (isValidate(statement, dialect)) await settings.flush(trx);
+                  if (validate) await sender.flush(trx);
+                  await sender.executeWith(trx, setup, statement, index);
+                  if (validate) await sender.flush(trx);
                 }
-                await settings.flush(trx);
+                await sender.flush(trx);
                 await after?.();
               };
               await (stepWatch ? stepWatch.watch(pid, lockTimeoutMs, runStep) : runStep());
