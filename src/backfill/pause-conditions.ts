@@ -16,8 +16,13 @@ export function pauseConditions(session: Pick<Session, 'adapter' | 'target' | 's
     else if (session.adapter.dialect === 'postgres') conditions.push(`a physical standby the primary streams to is ${limit}`);
   }
   if (!embedded && backfill.maxRunningQueries !== null) conditions.push(`more than ${backfill.maxRunningQueries} other sessions on the database run a statement`);
-  if (session.adapter.dialect === 'mysql' && isMariadb(session) && backfill.redoThrottlePercent < 100) {
+  if (throttlesRedo(session, backfill)) {
     conditions.push(`the InnoDB redo log is over ${backfill.redoThrottlePercent} % full (at most ${PAUSE_PER_BATCH}× the last batch's time)`);
   }
   return conditions;
+}
+
+/** MariaDB: whether the backfill's batches wait for room in the redo log (redo-throttle.ts). */
+export function throttlesRedo(session: Pick<Session, 'adapter' | 'serverVersion'>, backfill: BackfillConfig): boolean {
+  return session.adapter.dialect === 'mysql' && isMariadb(session) && backfill.redoThrottlePercent < 100;
 }

@@ -64,21 +64,12 @@ export class RedoThrottle {
       if (Date.now() - started >= maxWaitMs) break;
       if (!this.announced) {
         this.announced = true;
-        const { logFileBytes, ioCapacity } = await this.flushSettings();
-        const advice = [redoLogAdvice(logFileBytes, this.session.serverVersion), ioCapacityAdvice(ioCapacity)].filter((text) => text !== null);
+        const advice = await redoThrottleAdvice(this.session);
         this.onNotice(`pausing batches while the InnoDB redo log is over ${this.percent} % full (at ${Math.round(fill * 100)} %), so app writes never wait for page flushing; backfill.redoThrottlePercent sets the level${advice.map((text) => `. ${text}`).join('')}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     if (started !== null) this.waitedMs += Date.now() - started;
-  }
-
-  /** The redo log's size and the page cleaner's pace, for the notice (null where unknown). */
-  private async flushSettings(): Promise<{ logFileBytes: number | null; ioCapacity: number | null }> {
-    const result = await this.session.db.raw('SELECT @@GLOBAL.innodb_log_file_size AS bytes, @@GLOBAL.innodb_io_capacity AS io').catch(() => null);
-    const row = result ? this.session.adapter.rows<{ bytes: unknown; io: unknown }>(result)[0] : undefined;
-    const positive = (value: unknown) => (Number.isFinite(Number(value)) && Number(value) > 0 ? Number(value) : null);
-    return { logFileBytes: positive(row?.bytes), ioCapacity: positive(row?.io) };
   }
 
   /** Checkpoint age ÷ its maximum, or null when the server does not tell. */
@@ -98,6 +89,17 @@ export async function checkpointAge(session: Session): Promise<{ age: number; ma
 }
 
 /**
+ * What the server's settings mean for a throttled backfill, for the throttle's notice and for
+ * `tandem plan`: the redo log's size and the page cleaner's pace, each when it holds a backfill back.
+ */
+export async function redoThrottleAdvice(session: Session): Promise<string[]> {
+  const result = await session.db.raw('SELECT @@GLOBAL.innodb_log_file_size AS bytes, @@GLOBAL.innodb_io_capacity AS io').catch(() => null);
+  const row = result ? session.adapter.rows<{ bytes: unknown; io: unknown }>(result)[0] : undefined;
+  const positive = (value: unknown) => (Number.isFinite(Number(value)) && Number(value) > 0 ? Number(value) : null);
+  return [redoLogAdvice(positive(row?.bytes), session.serverVersion), ioCapacityAdvice(positive(row?.io))].filter((text) => text !== null);
+}
+
+/**
  * Below this innodb_io_capacity the notice names it. While the throttle pauses, the page cleaner
  * flushed about innodb_io_capacity pages a second (polled during the benchmark's throttled type
  * change on MariaDB 10.11: 198–222 pages/s at the default 200, the checkpoint age at 71–98 % of its
@@ -110,7 +112,7 @@ const SUGGESTED_IO_CAPACITY = 2000;
 /** What to tell the operator about page flushing when the throttle starts pausing, or null. */
 export function ioCapacityAdvice(ioCapacity: number | null): string | null {
   if (ioCapacity === null || ioCapacity >= IO_CAPACITY_ADVISED_BELOW) return null;
-  return `While the log is this full the page cleaner flushes about innodb_io_capacity pages a second (${ioCapacity}; the default 200 is meant for spinning disks), and that sets the backfill's pace; on SSD storage SET GLOBAL innodb_io_capacity = ${SUGGESTED_IO_CAPACITY} (dynamic) lets it flush faster`;
+  return `While the throttle pauses, the page cleaner flushes about innodb_io_capacity pages a second (${ioCapacity}; the default 200 is meant for spinning disks), and that sets the backfill's pace; on SSD storage SET GLOBAL innodb_io_capacity = ${SUGGESTED_IO_CAPACITY} (dynamic) lets it flush faster`;
 }
 
 /** The redo log size the advice suggests: the benchmark's million-row backfills (~800 MB of redo) then seldom paused. */

@@ -310,7 +310,14 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(fresh.stdout).toContain('in keyset batches by primary key, each batch its own transaction of about 30 ms');
     // When the batches wait (the defaults): for standbys on PostgreSQL, for the redo log on MariaDB.
     if (db.kind === 'postgres') expect(fresh.stdout).toContain('before each batch, waits while a physical standby the primary streams to is over 1000 ms behind');
-    if (db.kind === 'mysql' && /mariadb/i.test(fresh.stdout)) expect(fresh.stdout).toContain('before each batch, waits while the InnoDB redo log is over 70 % full');
+    if (db.kind === 'mysql' && /mariadb/i.test(fresh.stdout)) {
+      expect(fresh.stdout).toContain('before each batch, waits while the InnoDB redo log is over 70 % full');
+      // And what the server's settings mean for that pace, as the throttle's notice says it.
+      const [settings] = await query<{ bytes: number; io: number }>(db, 'SELECT @@GLOBAL.innodb_log_file_size AS bytes, @@GLOBAL.innodb_io_capacity AS io');
+      if (Number(settings!.bytes) < 2 * 1024 ** 3) expect(fresh.stdout).toContain(`The redo log is ${Math.round(Number(settings!.bytes) / 1024 ** 2)} MB (innodb_log_file_size)`);
+      if (Number(settings!.io) < 1000) expect(fresh.stdout).toContain(`the page cleaner flushes about innodb_io_capacity pages a second (${Number(settings!.io)};`);
+    }
+    if (db.kind !== 'mysql') expect(fresh.stdout).not.toContain('innodb_io_capacity');
     if (db.kind === 'pglite') expect(fresh.stdout).not.toContain('before each batch');
     expect(await tables()).toEqual([]); // not even the ledger
 

@@ -2,7 +2,8 @@ import chalk from 'chalk';
 import { UsageError } from '../../errors/tandem-error.js';
 import type { Session } from '../../db/session.js';
 import { parseBatchable } from '../../backfill/parse-update.js';
-import { pauseConditions } from '../../backfill/pause-conditions.js';
+import { pauseConditions, throttlesRedo } from '../../backfill/pause-conditions.js';
+import { redoThrottleAdvice } from '../../backfill/redo-throttle.js';
 import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
 import { normalizeStatement } from '../../migrations/split-statements.js';
 import type { LedgerRow } from '../../runner/ledger.js';
@@ -20,6 +21,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
   out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
   const plpgsqlPreloaded = await preloadsPlpgsql(session);
+  let redoAdvice: string[] | undefined; // MariaDB: read once, for the first throttled backfill
   for (const migration of migrations) {
     const row = rows.get(migration.id);
     try {
@@ -63,6 +65,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
           out.push(await batchedForm(session, statements[step.index]!.sql));
           const pauses = pauseConditions(session, backfill);
           if (pauses.length > 0) out.push(chalk.dim(`--   before each batch, waits while ${pauses.join('; or ')}`));
+          if (throttlesRedo(session, backfill)) for (const advice of (redoAdvice ??= await redoThrottleAdvice(session))) out.push(chalk.dim(`--   ${advice}`));
           if (backfill.pauseMs > 0) out.push(chalk.dim(`--   and sleeps ${backfill.pauseMs} ms after each batch`));
         }
       }
