@@ -21,7 +21,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
   out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
   const plpgsqlPreloaded = await preloadsPlpgsql(session);
-  let redoAdvice: string[] | undefined; // MariaDB: read once, for the first throttled backfill
+  let redoAdvice: string[] | undefined; // MariaDB: read once, shown under each throttled backfill
   for (const migration of migrations) {
     const row = rows.get(migration.id);
     try {
