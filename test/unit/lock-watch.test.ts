@@ -15,8 +15,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A promise and the function that settles it. */
 function pending<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
@@ -41,7 +39,8 @@ describe('LockWatch ends with its step', () => {
     expect(result).toBe('done');
   });
 
-  // The watch sleeps with node:timers/promises, which fake timers leave alone: these wait for real.
+  // The watch sleeps with node:timers/promises, which fake timers leave alone: these wait for real,
+  // until its look (or cancel) has started.
   it('returns as soon as the step is done while a look is still waiting for its answer', async () => {
     const watch = new LockWatch({} as Session);
     const look = pending<boolean>();
@@ -49,8 +48,8 @@ describe('LockWatch ends with its step', () => {
     const step = pending<string>();
     let result: string | undefined;
     void watch.watch(0, 1000, () => step.promise).then((value) => (result = value));
-    await sleep(30); // the first look (due after 5 ms) is under way
-    expect(waitsForLock).toHaveBeenCalledTimes(1);
+    // The first look (due after 5 ms) is under way; a busy machine may start it late.
+    await vi.waitFor(() => expect(waitsForLock).toHaveBeenCalledTimes(1), { timeout: 5_000, interval: 5 });
     step.resolve('done');
     await flushMicrotasks();
     expect(result).toBe('done');
@@ -71,8 +70,7 @@ describe('LockWatch ends with its step', () => {
       (value) => (settled = `returned ${value}`),
       (error: Error) => (settled = `threw ${error.name}`),
     );
-    await sleep(30);
-    expect(raw).toHaveBeenCalledWith('SELECT pg_cancel_backend(?)', [42]);
+    await vi.waitFor(() => expect(raw).toHaveBeenCalledWith('SELECT pg_cancel_backend(?)', [42]), { timeout: 5_000, interval: 5 });
     step.resolve('done'); // the step got its lock just as the cancel went out
     await flushMicrotasks();
     expect(settled).toBeUndefined();
