@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ConnectionTarget } from '../db/url.js';
 import { parseSqlMigration } from '../migrations/parse-sql-migration.js';
 import { splitStatements, type SqlStatement } from '../migrations/split-statements.js';
-import { idParts } from '../migrations/load-migrations.js';
+import { idParts } from '../migrations/migration-order.js';
 import { compileDeclarative } from './compile-declarative.js';
 import type { RuleSetting } from './config.js';
 import { applyDisables, readDisables } from './disables.js';

@@ -5,18 +5,12 @@ import type { Migration } from './model.js';
 import { DECLARATIVE_EXTENSIONS, loadDeclarativeMigration } from './load-declarative.js';
 import { parseSqlMigration } from './parse-sql-migration.js';
 import type { SqlDialect } from './split-statements.js';
-
-const VERSION_PREFIX = /^(\d+)[_-]?(.*)$/;
-
-/** Split `20261127120000_rename_user_name` into its version and its name. */
-export function idParts(id: string): { version: string; name: string } {
-  const match = VERSION_PREFIX.exec(id);
-  return match ? { version: match[1]!, name: match[2] || id } : { version: id, name: id };
-}
+import { foreignScript } from './foreign-scripts.js';
+import { compareMigrationIds, idParts, versionKey } from './migration-order.js';
 
 /**
- * Read every migration file of a directory, ordered by file name. Files of other kinds (README.md,
- * probes/ folders) are left alone.
+ * Read every migration file of a directory, in the order they run (by version, migration-order.ts).
+ * Files of other kinds (README.md, probes/ folders) are left alone.
  */
 export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = process.cwd()): Migration[] {
   const absolute = path.resolve(cwd, dir);
@@ -26,25 +20,29 @@ export function loadMigrations(dir: string, dialect: SqlDialect, cwd: string = p
   const migrations: Migration[] = [];
   const byVersion = new Map<string, string>();
   for (const fileName of migrationFileNames(absolute)) {
-    const { version } = idParts(fileName.slice(0, -path.extname(fileName).length));
-    const clash = byVersion.get(version);
-    if (clash && /^\d+$/.test(version)) {
-      const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
-      throw new UsageError(`migration version ${version} is used twice: ${clash} and ${fileName}`, { file: display, line: 1 }, 'give one of them a new version (tandem new NAME makes a fresh timestamp)');
+    const id = fileName.slice(0, -path.extname(fileName).length);
+    const display = path.relative(cwd, path.join(absolute, fileName)) || fileName;
+    const foreign = foreignScript(id);
+    if (foreign) throw new UsageError(`${fileName} is ${foreign.what}, not a migration tandem can run`, { file: display, line: 1 }, foreign.fix);
+    const version = versionKey(id);
+    const clash = version === null ? undefined : byVersion.get(version);
+    if (clash) {
+      throw new UsageError(`migration version ${idParts(id).version} is used twice: ${clash} and ${fileName}`, { file: display, line: 1 }, 'give one of them a new version (tandem new NAME makes a fresh timestamp)');
     }
-    byVersion.set(version, fileName);
+    if (version !== null) byVersion.set(version, fileName);
     migrations.push(loadMigrationFile(path.join(absolute, fileName), dialect, cwd));
   }
   return migrations;
 }
 
-/** The migration files of a directory (absolute path), by name: the order tandem runs them in. */
+/** The migration files of a directory (absolute path), in the order tandem runs them. */
 export function migrationFileNames(directory: string): string[] {
+  const id = (fileName: string) => fileName.slice(0, -path.extname(fileName).length);
   return fs
     .readdirSync(directory, { withFileTypes: true })
     .filter((entry) => entry.isFile() && isMigrationFile(entry.name))
     .map((entry) => entry.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    .sort((a, b) => compareMigrationIds(id(a), id(b)) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Read one migration file (SQL sections, or a declarative JSON, YAML or TypeScript file). */

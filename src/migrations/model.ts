@@ -36,7 +36,7 @@ export interface Migration {
   id: string;
   /** The human part of the id, after the leading version number. */
   name: string;
-  /** The version prefix (digits before the first underscore), used for ordering checks. */
+  /** The version the id starts with (`20261127120000`, `7`, `1.2` for Flyway's `V1_2__`; the id itself when none): see migration-order.ts. */
   version: string;
   /** Path as given relative to the working directory, for messages. */
   file: string;

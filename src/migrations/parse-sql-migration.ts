@@ -6,6 +6,8 @@ import { SqlSplitError, splitStatements, type SqlDialect } from './split-stateme
 const MARKER = /^\s*--\s*tandem:\s*(\S*)\s*$/i;
 /** Lines that look meant as a marker but are not one (a typo such as `--tandem expand`). */
 const NEAR_MARKER = /^\s*--\s*tandem\s*[:\s]/i;
+/** dbmate's section markers: to tandem a comment, so its down section would run forward with the rest. */
+const DBMATE_MARKER = /^\s*--\s*migrate:\s*(up|down)\b/i;
 
 /** Statements tandem manages itself: a migration must not open or close transactions. */
 const TRANSACTION_CONTROL = /^(begin|start\s+transaction|commit|rollback|abort|end|savepoint|release|prepare\s+transaction|xa)\b/i;
@@ -17,6 +19,14 @@ export function parseSqlMigration(text: string, options: { file: string; id: str
 
   lines.forEach((content, index) => {
     const line = index + 1;
+    const dbmate = DBMATE_MARKER.exec(content);
+    if (dbmate) {
+      throw new UsageError(
+        `dbmate's "-- migrate:${dbmate[1]!.toLowerCase()}" marker: tandem would run the whole file forward, its down section too`,
+        { file, line },
+        'use tandem\'s markers: `-- tandem:expand` instead of `-- migrate:up`, and `-- tandem:rollback` instead of `-- migrate:down`',
+      );
+    }
     const match = MARKER.exec(content);
     if (!match) {
       if (NEAR_MARKER.test(content) && !/^\s*--\s*tandem-lint/i.test(content)) {

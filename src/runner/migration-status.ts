@@ -1,5 +1,6 @@
 import { EMPTY_CHECKSUM } from '../migrations/checksum.js';
 import { FORWARD_PHASES, type Migration, type Phase } from '../migrations/model.js';
+import { compareMigrationIds } from '../migrations/migration-order.js';
 import type { BackfillProgress, LedgerRow } from './ledger.js';
 
 export type StatusPhase = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back' | 'failed';
@@ -30,7 +31,7 @@ export interface MigrationStatus {
 
 export function describeStatuses(migrations: Migration[], rows: Map<string, LedgerRow>, backfills: BackfillProgress[], runnerActive: boolean): MigrationStatus[] {
   const byId = new Map(migrations.map((migration) => [migration.id, migration]));
-  const ids = [...new Set([...migrations.map((m) => m.id), ...rows.keys()])].sort();
+  const ids = [...new Set([...migrations.map((m) => m.id), ...rows.keys()])].sort(compareMigrationIds);
   return ids.map((id) => describe(byId.get(id), rows.get(id), backfills.filter((b) => b.migrationId === id), runnerActive, id));
 }
 

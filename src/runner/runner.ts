@@ -13,6 +13,7 @@ import { faultPoint } from './fault-points.js';
 import { settleInterruptedStatement } from './interrupted-statement.js';
 import type { Reporter } from './reporter.js';
 import { VersionSchemaLifecycle } from '../version-schemas/lifecycle.js';
+import { compareMigrationIds } from '../migrations/migration-order.js';
 
 export interface PhaseSummary {
   phase: ForwardPhase | 'rollback';
@@ -168,7 +169,7 @@ export class Runner {
     const ranIds = this.migrations.filter((m) => { const r = rows.get(m.id); return r && r.state !== 'pending' && r.state !== 'rolled_back'; }).map((m) => m.id);
     const latestRan = ranIds[ranIds.length - 1];
     if (!latestRan) return;
-    const late = this.migrations.find((m) => m.id < latestRan && (!rows.get(m.id) || rows.get(m.id)!.state === 'pending') && !rows.get(m.id)?.activePhase);
+    const late = this.migrations.find((m) => compareMigrationIds(m.id, latestRan) < 0 && (!rows.get(m.id) || rows.get(m.id)!.state === 'pending') && !rows.get(m.id)?.activePhase);
     if (late) {
       throw new RefusedError(
         `${late.file} is pending but sorts before ${latestRan}, which has already run`,
@@ -195,7 +196,7 @@ export class Runner {
         throw new RefusedError(`rollback refused for ${migration.id}: it has been contracted, and contract dropped what the old version needed`, 'undo it with a new migration (tandem new NAME)', { file: migration.file });
       }
       if (!isInFlight(row)) throw new RefusedError(`rollback refused for ${migration.id}: it is ${row?.state ?? 'pending'}, so there is nothing to roll back`);
-      const later = inFlight.filter((m) => m.id > migration.id);
+      const later = inFlight.filter((m) => compareMigrationIds(m.id, migration.id) > 0);
       if (later.length > 0) {
         throw new RefusedError(`rollback refused for ${migration.id}: later migration(s) ${later.map((m) => m.id).join(', ')} are still in flight`, 'roll those back first, or run `tandem rollback` without an id to roll back every in-flight migration, newest first');
       }

@@ -7,6 +7,7 @@ import type { Reporter } from '../runner/reporter.js';
 import type { PhaseExtras } from '../runner/run-phase.js';
 import { searchPathFor, versionSchemaName, versionSchemaNameOrNull } from './name.js';
 import { baseSchemaOf, createVersionSchema, detachViews, dropVersionSchemas, existingSchemas } from './version-schemas.js';
+import { compareMigrationIds } from '../migrations/migration-order.js';
 
 /**
  * When version schemas are made and dropped, for the runner:
@@ -75,10 +76,10 @@ export class VersionSchemaLifecycle {
     const base = await this.baseSchema();
     const names = (ids: string[]) => ids.map((id) => versionSchemaNameOrNull(base, id)).filter((name): name is string => name !== null);
     const ids = await this.knownIds();
-    const dropped = await dropVersionSchemas(this.session, names(ids.filter((id) => id < migration.id)), (notice) => this.reporter.retry(migration.id, 'dropping earlier version schemas', notice));
+    const dropped = await dropVersionSchemas(this.session, names(ids.filter((id) => compareMigrationIds(id, migration.id) < 0)), (notice) => this.reporter.retry(migration.id, 'dropping earlier version schemas', notice));
     if (dropped.length > 0) this.reporter.info(`${migration.id}: dropped the version schema(s) of earlier migrations: ${dropped.join(', ')}`);
     if (!contractMayDropAnything(migration)) return {};
-    const kept = await existingSchemas(this.session, names(ids.filter((id) => id >= migration.id)));
+    const kept = await existingSchemas(this.session, names(ids.filter((id) => compareMigrationIds(id, migration.id) >= 0)));
     if (kept.length === 0) return {};
     return { aroundTransaction: (trx) => detachViews(trx, this.session, kept, base) };
   }
@@ -95,7 +96,7 @@ export class VersionSchemaLifecycle {
   async current(): Promise<CurrentVersionSchema | null> {
     if (!this.postgres) return null;
     const rows = await this.ledger.all();
-    const newest = [...rows.values()].filter((row) => row.state === 'expanded' || row.state === 'backfilled' || row.state === 'contracted').sort((a, b) => (a.id < b.id ? 1 : -1))[0];
+    const newest = [...rows.values()].filter((row) => row.state === 'expanded' || row.state === 'backfilled' || row.state === 'contracted').sort((a, b) => compareMigrationIds(b.id, a.id))[0];
     if (!newest) return null;
     const base = await this.baseSchema();
     const schema = versionSchemaNameOrNull(base, newest.id);
@@ -112,8 +113,8 @@ export class VersionSchemaLifecycle {
   private async adjustmentsFor(migration: Migration): Promise<ViewAdjustment[]> {
     const rows = await this.ledger.all();
     const adjustments: ViewAdjustment[] = [];
-    for (const other of [...this.migrations].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-      if (other.id > migration.id) break;
+    for (const other of [...this.migrations].sort((a, b) => compareMigrationIds(a.id, b.id))) {
+      if (compareMigrationIds(other.id, migration.id) > 0) break;
       const row = rows.get(other.id);
       if (other.id !== migration.id && !isInFlight(row)) continue;
       if (row?.compiled) adjustments.push(...((JSON.parse(row.compiled) as CompiledMigration).views ?? []));

@@ -182,6 +182,20 @@ const CASES: Case[] = [
     messages: () => ['migrations/20260201000000_two.sql:1', 'migration version 20260201000000 is used twice', '20260201000000_one.sql and 20260201000000_two.sql'],
   },
   {
+    name: 'a dbmate file (to tandem its markers are comments: the down section would run forward)',
+    files: { '20260201000000_dbmate.sql': '-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n' },
+    command: expandIt,
+    exit: 2,
+    messages: () => ['migrations/20260201000000_dbmate.sql:1', 'dbmate\'s "-- migrate:up" marker: tandem would run the whole file forward, its down section too', '`-- tandem:rollback` instead of `-- migrate:down`'],
+  },
+  {
+    name: 'a Flyway undo script',
+    files: { 'U1__undo_base.sql': 'DROP TABLE base;\n' },
+    command: expandIt,
+    exit: 2,
+    messages: () => ['migrations/U1__undo_base.sql:1', 'U1__undo_base.sql is a Flyway undo script, not a migration tandem can run', '`-- tandem:rollback` section of the migration with the same version'],
+  },
+  {
     name: 'out-of-order (late-merged) id',
     files: { '20251231000000_late.sql': 'CREATE TABLE late (id int);\n' },
     command: expandIt,

@@ -636,6 +636,24 @@ describe.each(ALL_KINDS)('file order and missing files on %s', (kind) => {
     expect(await env.t.expand()).toEqual({ phase: 'expand', ran: ['20260101000009_add_label'] });
   });
 
+  it('versions run in number order on a fresh database (2_ before 10_, Flyway V3__ between), and a late one is refused', async (ctx) => {
+    const env = await setup(kind, ctx);
+    // 10_ needs the table 2_ creates: in text order it would run first and fail.
+    env.write('10_add_body', 'ALTER TABLE notes ADD COLUMN body VARCHAR(20);');
+    env.write('2_create_notes', 'CREATE TABLE notes (id INT PRIMARY KEY);');
+    env.write('V3__add_title', 'ALTER TABLE notes ADD COLUMN title VARCHAR(20);');
+    expect(await env.t.expand()).toEqual({ phase: 'expand', ran: ['2_create_notes', 'V3__add_title', '10_add_body'] });
+    expect(await env.columns('notes')).toEqual(['id', 'title', 'body']);
+    expect((await env.t.status()).map((s) => s.id)).toEqual(['2_create_notes', 'V3__add_title', '10_add_body']);
+
+    // 9_ sorts before 10_, which has run (in text order it would sort after it and run).
+    env.write('9_late', 'ALTER TABLE notes ADD COLUMN late INT;');
+    await refused(env.t.expand(), new RegExp(`${env.file('9_late')} is pending but sorts before 10_add_body, which has already run`));
+    env.remove('9_late');
+    env.write('11_next', 'ALTER TABLE notes ADD COLUMN next_one INT;');
+    expect(await env.t.expand()).toEqual({ phase: 'expand', ran: ['11_next'] });
+  });
+
   it('a migration whose file was deleted while in flight refuses every phase command', async (ctx) => {
     const env = await setup(kind, ctx);
     await env.seed();

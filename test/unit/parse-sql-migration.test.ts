@@ -119,6 +119,21 @@ describe('parseSqlMigration: sections', () => {
 });
 
 describe('parseSqlMigration: malformed files name file and line', () => {
+  it('a dbmate file is refused at its first marker: its down section would run forward', () => {
+    const text = '-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n';
+    for (const [source, line, marker] of [[text, 1, 'up'], [text.replace('-- migrate:up\n', '-- an up section without its marker\n'), 4, 'down']] as const) {
+      try {
+        parse(source);
+        throw new Error('expected parse to throw');
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        expect((error as UsageError).message).toContain(`dbmate's "-- migrate:${marker}" marker: tandem would run the whole file forward, its down section too`);
+        expect((error as UsageError).place).toMatchObject({ line });
+        expect((error as UsageError).fix).toContain('`-- tandem:rollback` instead of `-- migrate:down`');
+      }
+    }
+  });
+
   it('unknown marker', () => {
     const error = parseError('-- tandem:expand\nSELECT 1;\n\n-- tandem:deploy\nSELECT 2;\n');
     expect(error.message).toContain('unknown phase marker');
@@ -237,6 +252,44 @@ describe('loadMigrations', () => {
       expect(error).toBeInstanceOf(UsageError);
       expect((error as UsageError).message).toContain('20260101000000 is used twice: 20260101000000_a.sql and 20260101000000_b.sql');
       expect((error as UsageError).place).toEqual({ file: path.join(path.relative(root, dir), '20260101000000_b.sql'), line: 1 });
+    }
+  });
+
+  it('runs versions in number order, not text order: 2_ before 10_, V2__ before V10__ (Flyway)', () => {
+    const dir = dirWith({ '10_ten.sql': 'SELECT 10;', '2_two.sql': 'SELECT 2;', 'V3__three.sql': 'SELECT 3;', 'V1_1__one_one.sql': 'SELECT 1.1;', 'seed.sql': 'SELECT 0;' });
+    const migrations = loadMigrations(dir, 'postgres', root);
+    expect(migrations.map((m) => [m.id, m.version, m.name])).toEqual([
+      ['V1_1__one_one', '1.1', 'one_one'],
+      ['2_two', '2', 'two'],
+      ['V3__three', '3', 'three'],
+      ['10_ten', '10', 'ten'],
+      ['seed', 'seed', 'seed'],
+    ]);
+  });
+
+  it('one version written two ways is used twice', () => {
+    for (const [a, b] of [['0007_a.sql', '7_b.sql'], ['V1_1__a.sql', 'V1.1__b.sql']] as const) {
+      const dir = dirWith({ [a]: 'SELECT 1;', [b]: 'SELECT 2;' });
+      expect(() => loadMigrations(dir, 'postgres', root)).toThrow(/is used twice/);
+    }
+  });
+
+  it('a Flyway undo or repeatable script, or a golang-migrate down file, is refused by name, with what to do instead', () => {
+    for (const [name, what, fix] of [
+      ['U2__drop_email.sql', /U2__drop_email\.sql is a Flyway undo script, not a migration tandem can run/, /tandem:rollback/],
+      ['R__views.sql', /R__views\.sql is a Flyway repeatable migration/, /give it a version/],
+      ['000002_tidy.down.sql', /000002_tidy\.down\.sql is a golang-migrate down migration/, /tandem:rollback/],
+    ] as const) {
+      const dir = dirWith({ 'V1__init.sql': 'SELECT 1;', [name]: 'SELECT 2;' });
+      try {
+        loadMigrations(dir, 'postgres', root);
+        throw new Error('expected loadMigrations to throw');
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        expect((error as UsageError).message).toMatch(what);
+        expect((error as UsageError).fix).toMatch(fix);
+        expect((error as UsageError).place).toEqual({ file: path.join(path.relative(root, dir), name), line: 1 });
+      }
     }
   });
 
