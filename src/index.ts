@@ -34,6 +34,8 @@ export interface Tandem {
   backfill(): Promise<PhaseSummary>;
   contract(): Promise<PhaseSummary>;
   rollback(id?: string): Promise<PhaseSummary>;
+  /** Record every migration up to `target` (id, name or version) as applied without running it: a database whose schema already holds them. */
+  baseline(target: string): Promise<{ baselined: string[] }>;
   status(): Promise<MigrationStatus[]>;
   /** The version schema of the newest expanded migration and how an app selects it; null when there is none (PostgreSQL, `versionSchemas: true`). */
   versionSchema(): Promise<CurrentVersionSchema | null>;
@@ -71,6 +73,7 @@ export async function connect(options: TandemOptions): Promise<Tandem> {
     backfill: () => locked('backfill', (r) => r.backfill()),
     contract: () => locked('contract', (r) => r.contract()),
     rollback: (id) => locked('rollback', (r) => r.rollback(id)),
+    baseline: (target) => locked('baseline', (r) => r.baseline(target)),
     status: async () => runner().status(await isRunnerActive(session)),
     versionSchema: () => runner().versionSchemas.current(),
     migrations,

@@ -114,6 +114,23 @@ export function buildProgram(): Command {
     .action(async (id: string | undefined, _options, command: Command) => runPhaseCommand(globals(command), 'rollback', id));
 
   program
+    .command('baseline')
+    .argument('<version>', 'the last migration the database already holds: its version (50, 1.2, 20261127120000), id or name')
+    .description('adopt an existing database: record every migration up to VERSION as applied, without running it')
+    .action(async (target: string, _options, command: Command) => {
+      const context = resolveContext(globals(command));
+      const migrations = readMigrations(context);
+      const reporter = cliReporter({ json: context.json, tty: false });
+      const { baselined } = await withSession(context, 'baseline', { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) =>
+        new Runner(session, migrations, reporter).baseline(target),
+      );
+      const later = migrations.length - baselined.length;
+      reporter.info(
+        `recorded ${baselined.length} migration${baselined.length === 1 ? '' : 's'} as applied without running ${baselined.length === 1 ? 'it' : 'them'}, up to ${baselined.at(-1)}; ${later === 0 ? 'none is pending' : `tandem expand runs the ${later} after ${baselined.length === 1 ? 'it' : 'them'}`}`,
+      );
+    });
+
+  program
     .command('demo')
     .description('run the example migrations through every phase on an in-memory embedded PostgreSQL while a simulated old and new app read and write')
     .option('--examples <dir>', 'examples directory (default: the migrations-examples/postgres shipped with tandem)')

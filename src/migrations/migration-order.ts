@@ -32,6 +32,12 @@ export function versionKey(id: string): string | null {
   return versionNumbers(id)?.join('.') ?? null;
 }
 
+/** A version as given on its own (`50`, `V50`, `1.2`, `1_2`), as the key versionKey gives the ids that have it; null when it is not one. */
+export function bareVersionKey(text: string): string | null {
+  const match = /^V?(\d+(?:[._]\d+)*)$/.exec(text);
+  return match ? match[1]!.split(/[._]/).map((part) => BigInt(part).toString()).join('.') : null;
+}
+
 /** Negative when migration `a` runs before `b`, positive after, 0 for the same id. */
 export function compareMigrationIds(a: string, b: string): number {
   const left = versionNumbers(a);

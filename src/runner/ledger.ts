@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Session } from '../db/session.js';
 import { stringLiteral } from '../db/raw-sql.js';
-import type { Phase } from '../migrations/model.js';
+import type { ForwardPhase, Phase } from '../migrations/model.js';
 import { LEDGER_VERSION, ledgerDdl, ledgerTables, ledgerUpgrades, type LedgerTables } from './ledger-schema.js';
 
 export type LedgerState = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back';
@@ -190,6 +190,40 @@ export class Ledger {
         });
       if (phase === 'rollback' || phase === 'backfill') await this.table(trx, 'backfills').where({ migration_id: id }).delete();
       await this.addEvent(event, trx);
+    });
+  }
+
+  /**
+   * Record migrations as applied without running them (tandem baseline), in one transaction: each
+   * contracted, with the checksums of its forward sections, so a later edit of its file is refused
+   * like that of any migration that ran, and an event that says it was recorded, not run.
+   */
+  async recordBaseline(entries: Array<{ id: string; name: string; checksums: Record<ForwardPhase, string> }>, message: string): Promise<void> {
+    await this.session.db.transaction(async (trx) => {
+      for (const { id, name, checksums } of entries) {
+        const recorded = {
+          name,
+          state: 'contracted',
+          active_phase: null,
+          failed: false,
+          statements_done: 0,
+          done_checksum: null,
+          error: null,
+          error_line: null,
+          checksum_expand: checksums.expand,
+          checksum_backfill: checksums.backfill,
+          checksum_contract: checksums.contract,
+          expanded_at: this.now(trx),
+          backfilled_at: this.now(trx),
+          contracted_at: this.now(trx),
+          applied_by: this.session.actor,
+          updated_at: this.now(trx),
+        };
+        // A pending row (a phase that once started and applied nothing) takes the record too.
+        if (await this.get(id, trx)) await this.table(trx, 'migrations').where({ id }).update(recorded);
+        else await this.table(trx, 'migrations').insert({ id, ...recorded, created_at: this.now(trx) });
+        await this.addEvent({ migrationId: id, phase: 'contract', outcome: 'succeeded', startedAt: new Date(), durationMs: 0, statements: 0, message }, trx);
+      }
     });
   }
 

@@ -1,7 +1,7 @@
 import type { Session } from '../db/session.js';
 import { RefusedError } from '../errors/tandem-error.js';
 import { EMPTY_CHECKSUM, checksumStatements } from '../migrations/checksum.js';
-import { PHASES, statementsOf, type ForwardPhase, type Migration, type Statement } from '../migrations/model.js';
+import { FORWARD_PHASES, PHASES, statementsOf, type ForwardPhase, type Migration, type Statement } from '../migrations/model.js';
 import { compileMigration, type CompiledMigration } from '../operations/compile.js';
 import { SchemaInspector } from '../operations/inspect.js';
 import { invertStatement } from './invert-statement.js';
@@ -13,7 +13,7 @@ import { faultPoint } from './fault-points.js';
 import { settleInterruptedStatement } from './interrupted-statement.js';
 import type { Reporter } from './reporter.js';
 import { VersionSchemaLifecycle } from '../version-schemas/lifecycle.js';
-import { compareMigrationIds } from '../migrations/migration-order.js';
+import { bareVersionKey, compareMigrationIds, versionKey } from '../migrations/migration-order.js';
 
 export interface PhaseSummary {
   phase: ForwardPhase | 'rollback';
@@ -312,6 +312,33 @@ export class Runner {
       for (const sql of inverse) undo.push({ sql, line: statement.line, column: statement.column, endLine: statement.endLine });
     }
     return undo;
+  }
+
+  /**
+   * Adopt a database whose schema already holds the migrations up to `target` — applied by another
+   * tool (Flyway, dbmate, …) or by hand: record each as contracted without running it, so `expand`
+   * starts with the one after it. Only where tandem has run nothing yet: on top of migrations it
+   * ran, it would rewrite history.
+   */
+  async baseline(target: string): Promise<{ baselined: string[] }> {
+    const rows = await this.ledger.all();
+    const ran = [...rows.values()].find((row) => row.state !== 'pending' || row.activePhase !== null);
+    if (ran) {
+      throw new RefusedError(
+        `baseline refused: tandem has already run migrations on this database (${ran.id} is ${ran.activePhase ? `in ${ran.activePhase}` : ran.state})`,
+        'baseline records the history from before tandem, so it runs only where tandem has run nothing; run the pending migrations with tandem expand instead (tandem status shows where each one is)',
+      );
+    }
+    const key = bareVersionKey(target);
+    const byVersion = key === null ? [] : this.migrations.filter((m) => versionKey(m.id) === key);
+    const last = byVersion.length === 1 ? byVersion[0]! : this.findMigration(target);
+    const upTo = this.migrations.slice(0, this.migrations.indexOf(last) + 1);
+    const checksums = (m: Migration) => Object.fromEntries(FORWARD_PHASES.map((phase) => [phase, m.sections[phase]?.checksum ?? EMPTY_CHECKSUM])) as Record<ForwardPhase, string>;
+    await this.ledger.recordBaseline(
+      upTo.map((m) => ({ id: m.id, name: m.name, checksums: checksums(m) })),
+      `baselined: recorded as applied without running it (tandem baseline ${last.id})`,
+    );
+    return { baselined: upTo.map((m) => m.id) };
   }
 
   findMigration(id: string): Migration {

@@ -115,7 +115,7 @@ describe('tandem --help, init, new', () => {
     const { cwd } = workdir();
     const result = await tandem(['--help'], cwd);
     expect(result.code).toBe(0);
-    for (const command of ['init', 'new <name...>', 'status', 'plan [id]', 'expand|pre-deploy', 'backfill|deploy', 'contract|post-deploy', 'rollback [id]', 'demo']) {
+    for (const command of ['init', 'new <name...>', 'status', 'plan [id]', 'expand|pre-deploy', 'backfill|deploy', 'contract|post-deploy', 'rollback [id]', 'baseline <version>', 'demo']) {
       expect(result.stdout).toContain(command);
     }
     expect(result.stdout).toMatch(/Exit codes:\n\s+0 +done/);
@@ -249,6 +249,31 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     const contracted = await tandem([...url, 'post-deploy'], dir.cwd);
     expect(contracted.code).toBe(0);
     expect(contracted.stdout).toContain('contracted 2 migrations');
+  });
+
+  it('baseline VERSION records the history without running it, then expand runs the rest', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    const url = ['--url', db.url];
+    dir.write('1_create_t', 'CREATE TABLE baseline_t (id INT);\n');
+    dir.write('2_add_a', 'ALTER TABLE baseline_t ADD COLUMN a INT;\n');
+    dir.write('10_add_b', 'ALTER TABLE baseline_t ADD COLUMN b INT;\n');
+    // Another tool applied 1 and 2.
+    expect((await tandem([...url, 'expand'], dir.cwd)).code).toBe(0);
+    expect((await tandem([...url, 'baseline', '2'], dir.cwd)).code).toBe(3);
+
+    const fresh = await database(kind, ctx);
+    const freshUrl = ['--url', fresh.url];
+    const baselined = await tandem([...freshUrl, 'baseline', '2'], dir.cwd);
+    expect(baselined.code).toBe(0);
+    expect(baselined.stdout).toContain('recorded 2 migrations as applied without running them, up to 2_add_a; tandem expand runs the 1 after them');
+    const status = await tandem([...freshUrl, 'status'], dir.cwd);
+    expect(status.stdout).toMatch(/1_create_t\s+contracted/);
+    expect(status.stdout).toMatch(/10_add_b\s+pending/);
+    // The baseline ran nothing: the table does not exist, so 10's ALTER fails at its line.
+    const expand = await tandem([...freshUrl, 'expand'], dir.cwd);
+    expect(expand.code).toBe(1);
+    expect(expand.stderr).toContain('error: migrations/10_add_b.sql:1: expand of 10_add_b failed');
   });
 
   it('status --json: one document with the database and every migration', async (ctx) => {

@@ -746,6 +746,54 @@ async function holdPgliteDir(url: string): Promise<ChildProcess> {
   return child;
 }
 
+describe.each(ALL_KINDS)('baseline on %s', (kind) => {
+  // Flyway-named history that another tool applied: V1 and V2 are in the schema, V3 is not.
+  const V1 = 'V1__create_notes';
+  const V2 = 'V2__add_title';
+  const V3 = 'V3__add_body';
+  const history = (env: Env) => {
+    env.write(V1, 'CREATE TABLE notes (id INT PRIMARY KEY);\n');
+    env.write(V2, 'ALTER TABLE notes ADD COLUMN title VARCHAR(20);\n');
+    env.write(V3, 'ALTER TABLE notes ADD COLUMN body VARCHAR(20);\n');
+  };
+
+  it('records the migrations up to a version as contracted without running them; expand runs the rest', async (ctx) => {
+    const env = await setup(kind, ctx);
+    history(env);
+    await env.q('CREATE TABLE notes (id INT PRIMARY KEY)');
+    await env.q('ALTER TABLE notes ADD COLUMN title VARCHAR(20)');
+
+    expect(await env.t.baseline('2')).toEqual({ baselined: [V1, V2] });
+    expect((await env.t.status()).map((s) => [s.id, s.phase])).toEqual([
+      [V1, 'contracted'],
+      [V2, 'contracted'],
+      [V3, 'pending'],
+    ]);
+    const events = await env.t.ledger.events(V2);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ phase: 'contract', outcome: 'succeeded', statements: 0, message: `baselined: recorded as applied without running it (tandem baseline ${V2})` });
+    // Nothing ran: had V1 run, CREATE TABLE notes would have failed on the existing table.
+    expect(await env.columns('notes')).toEqual(['id', 'title']);
+
+    expect(await env.t.expand()).toEqual({ phase: 'expand', ran: [V3] });
+    expect(await env.columns('notes')).toEqual(['id', 'title', 'body']);
+
+    // The recorded checksums guard the baselined files like any that ran.
+    env.write(V1, 'CREATE TABLE notes (id BIGINT PRIMARY KEY);\n');
+    await refused(env.t.contract(), new RegExp(`${env.file(V1)}: the expand section\\(s\\) changed after they ran`));
+  });
+
+  it('takes an id or a name as well; refuses where tandem has run migrations, and an unknown version', async (ctx) => {
+    const env = await setup(kind, ctx);
+    history(env);
+    await refused(env.t.baseline('7'), /no migration matches "7"/);
+    expect(await env.t.baseline(V1)).toEqual({ baselined: [V1] });
+    const again = await refused(env.t.baseline('add_title'), new RegExp(`baseline refused: tandem has already run migrations on this database \\(${V1} is contracted\\)`));
+    expect(again.fix).toContain('tandem expand');
+    expect((await env.t.status()).map((s) => s.phase)).toEqual(['contracted', 'pending', 'pending']);
+  });
+});
+
 describe.each(ALL_KINDS)('runner lock on %s', (kind) => {
   it('a second runner waits waitSeconds, then is refused naming the holder; a holder that disconnects frees the lock', async (ctx) => {
     const env = await setup(kind, ctx, { pgliteDir: true, config: { waitSeconds: 1 } });
