@@ -6,7 +6,7 @@ import { configSchema, type TandemConfigInput } from './config/schema.js';
 import { openSession, type Session } from './db/session.js';
 import { parseConnectionUrl } from './db/url.js';
 import { loadMigrations } from './migrations/load-migrations.js';
-import type { Migration } from './migrations/model.js';
+import type { ForwardPhase, Migration } from './migrations/model.js';
 import { Ledger } from './runner/ledger.js';
 import type { MigrationStatus } from './runner/migration-status.js';
 import { silentReporter, type Reporter } from './runner/reporter.js';
@@ -36,6 +36,8 @@ export interface Tandem {
   rollback(id?: string): Promise<PhaseSummary>;
   /** Record every migration up to `target` (id, name or version) as applied without running it: a database whose schema already holds them. */
   baseline(target: string): Promise<{ baselined: string[] }>;
+  /** Accept an edit of sections that already ran: record their checksums as the file has them now, without running anything. */
+  repair(id: string): Promise<{ repaired: ForwardPhase[] }>;
   status(): Promise<MigrationStatus[]>;
   /** The version schema of the newest expanded migration and how an app selects it; null when there is none (PostgreSQL, `versionSchemas: true`). */
   versionSchema(): Promise<CurrentVersionSchema | null>;
@@ -74,6 +76,7 @@ export async function connect(options: TandemOptions): Promise<Tandem> {
     contract: () => locked('contract', (r) => r.contract()),
     rollback: (id) => locked('rollback', (r) => r.rollback(id)),
     baseline: (target) => locked('baseline', (r) => r.baseline(target)),
+    repair: (id) => locked('repair', (r) => r.repair(id)),
     status: async () => runner().status(await isRunnerActive(session)),
     versionSchema: () => runner().versionSchemas.current(),
     migrations,

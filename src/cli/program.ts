@@ -131,6 +131,24 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('repair')
+    .argument('<id>', 'the migration whose file was edited after it ran (id, unique prefix, or name)')
+    .description('accept an edit of sections that already ran: record their checksums as the file has them now; runs nothing')
+    .action(async (id: string, _options, command: Command) => {
+      const context = resolveContext(globals(command));
+      const migrations = readMigrations(context);
+      const reporter = cliReporter({ json: context.json, tty: false });
+      const { repaired } = await withSession(context, 'repair', { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) =>
+        new Runner(session, migrations, reporter).repair(id),
+      );
+      reporter.info(
+        repaired.length === 0
+          ? 'nothing to repair: the sections that ran match the file'
+          : `repaired: recorded the ${repaired.join(', ')} section${repaired.length === 1 ? '' : 's'} as the file has ${repaired.length === 1 ? 'it' : 'them'} now; ${repaired.length === 1 ? 'it did' : 'they did'} not run again, and what ran before stays on this database`,
+      );
+    });
+
+  program
     .command('demo')
     .description('run the example migrations through every phase on an in-memory embedded PostgreSQL while a simulated old and new app read and write')
     .option('--examples <dir>', 'examples directory (default: the migrations-examples/postgres shipped with tandem)')

@@ -227,6 +227,17 @@ export class Ledger {
     });
   }
 
+  /** Record the checksums of sections edited after they ran (tandem repair), with an event for each, in one transaction. */
+  async recordRepair(id: string, checksums: Partial<Record<ForwardPhase, string>>, message: string): Promise<void> {
+    await this.session.db.transaction(async (trx) => {
+      const columns = Object.fromEntries(Object.entries(checksums).map(([phase, checksum]) => [`checksum_${phase}`, checksum]));
+      await this.table(trx, 'migrations').where({ id }).update({ ...columns, updated_at: this.now(trx) });
+      for (const phase of Object.keys(checksums) as ForwardPhase[]) {
+        await this.addEvent({ migrationId: id, phase, outcome: 'succeeded', startedAt: new Date(), durationMs: 0, statements: 0, message }, trx);
+      }
+    });
+  }
+
   async failPhase(id: string, error: string, line: number | null): Promise<void> {
     const db = this.session.db;
     await this.table(db, 'migrations').where({ id }).update({ failed: true, error: error.slice(0, 4000), error_line: line, updated_at: this.now(db) });

@@ -69,7 +69,7 @@ export class Runner {
         const phase = status.drift[0]!;
         throw new RefusedError(
           `${migration.file}: the ${status.drift.join(', ')} section(s) changed after they ran (checksum mismatch); a phase that ran is never run again`,
-          'restore the file as it was when it ran (git checkout), and put further changes in a new migration (tandem new NAME)',
+          `restore the file as it was when it ran (git checkout), and put further changes in a new migration (tandem new NAME); or, when the edit must stay and what ran is equivalent (the old SQL no longer runs on a new server), \`tandem repair ${migration.id}\` records the file as it is now`,
           { file: migration.file, line: migration.sections[phase]?.line ?? 1 },
         );
       }
@@ -339,6 +339,23 @@ export class Runner {
       `baselined: recorded as applied without running it (tandem baseline ${last.id})`,
     );
     return { baselined: upTo.map((m) => m.id) };
+  }
+
+  /**
+   * Accept an edit of a migration's sections that already ran: record their checksums as the file
+   * has them now, with an event per section, without running anything. For an edit that must stay —
+   * the old SQL no longer runs on a new server version, say — where what ran is equivalent; what
+   * ran stays as it ran on this database.
+   */
+  async repair(id: string): Promise<{ repaired: ForwardPhase[] }> {
+    const migration = this.findMigration(id);
+    const row = await this.ledger.get(migration.id);
+    const drifted = row ? (describeStatuses([migration], new Map([[migration.id, row]]), [], false)[0]?.drift ?? []) : [];
+    const phases = FORWARD_PHASES.filter((phase) => drifted.includes(phase));
+    if (phases.length === 0) return { repaired: [] };
+    const checksums = Object.fromEntries(phases.map((phase) => [phase, migration.sections[phase]?.checksum ?? EMPTY_CHECKSUM])) as Partial<Record<ForwardPhase, string>>;
+    await this.ledger.recordRepair(migration.id, checksums, 'repaired: the section was edited after it ran; its new checksum is recorded (tandem repair), and it did not run again');
+    return { repaired: phases };
   }
 
   findMigration(id: string): Migration {

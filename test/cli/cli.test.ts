@@ -115,7 +115,7 @@ describe('tandem --help, init, new', () => {
     const { cwd } = workdir();
     const result = await tandem(['--help'], cwd);
     expect(result.code).toBe(0);
-    for (const command of ['init', 'new <name...>', 'status', 'plan [id]', 'expand|pre-deploy', 'backfill|deploy', 'contract|post-deploy', 'rollback [id]', 'baseline <version>', 'demo']) {
+    for (const command of ['init', 'new <name...>', 'status', 'plan [id]', 'expand|pre-deploy', 'backfill|deploy', 'contract|post-deploy', 'rollback [id]', 'baseline <version>', 'repair <id>', 'demo']) {
       expect(result.stdout).toContain(command);
     }
     expect(result.stdout).toMatch(/Exit codes:\n\s+0 +done/);

@@ -441,6 +441,29 @@ describe.each(ALL_KINDS)('checksum drift on %s', (kind) => {
     expect(await env.columns('items')).toEqual(['id', 'name', 'label']);
   });
 
+  it('repair records an edit of sections that ran, runs nothing, and the next commands go on', async (ctx) => {
+    const env = await setup(kind, ctx);
+    await env.seed();
+    env.write(ID1, LABEL);
+    await env.t.expand();
+    await env.t.backfill();
+    // Both ran sections edited (the rollback section, which has not run, too).
+    env.write(ID1, LABEL.replace('label VARCHAR(100)', 'label VARCHAR(200)').replace('WHERE label IS NULL', '').replace("'label rollback section'", "'edited'"));
+    const error = await refused(env.t.contract(), /the expand, backfill section\(s\) changed after they ran/);
+    expect(error.fix).toContain(`tandem repair ${ID1}`);
+
+    expect(await env.t.repair(ID1)).toEqual({ repaired: ['expand', 'backfill'] });
+    expect((await env.t.status())[0]?.drift).toEqual([]);
+    const events = (await env.t.ledger.events(ID1)).filter((e) => String(e.message ?? '').startsWith('repaired'));
+    expect(events.map((e) => e.phase)).toEqual(['expand', 'backfill']);
+    // Nothing ran again: the column kept its type of the first expand (a wider one would take 'x' * 150).
+    const tooLong = 'x'.repeat(150);
+    await expect(env.q(`UPDATE items SET label = '${tooLong}' WHERE id = 1`)).rejects.toThrow();
+    expect(await env.t.contract()).toEqual({ phase: 'contract', ran: [ID1] });
+    expect(await env.columns('items')).toEqual(['id', 'label']);
+    expect(await env.t.repair(ID1)).toEqual({ repaired: [] });
+  });
+
   it('editing a phase that has not run yet is fine: the edited version runs', async (ctx) => {
     const env = await setup(kind, ctx);
     await env.seed();
