@@ -72,7 +72,9 @@ function workdir(): { cwd: string; write(id: string, text: string): string } {
 }
 
 async function database(kind: TestDbKind, ctx: TestContext, options: { pgliteDir?: boolean } = {}): Promise<TestDatabase> {
-  const db = await createTestDatabase(kind, `cli_${kind}`, options);
+  // Each CLI command is a process of its own: without a server, PostgreSQL falls back to a PGlite
+  // directory they share (an in-memory one would start empty in every command).
+  const db = await createTestDatabase(kind, `cli_${kind}`, { pgliteDir: true, ...options });
   if (!db) ctx.skip(`${kind} server unavailable`);
   cleanups.push(() => db!.drop());
   return db!;
@@ -276,6 +278,25 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(expand.stderr).toContain('error: migrations/10_add_b.sql:1: expand of 10_add_b failed');
   });
 
+  it('repair ID accepts an edited migration that ran; expand then goes on', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    const url = ['--url', db.url];
+    dir.write('1_create_r', 'CREATE TABLE repair_t (id INT);\n');
+    expect((await tandem([...url, 'expand'], dir.cwd)).code).toBe(0);
+    dir.write('1_create_r', 'CREATE TABLE IF NOT EXISTS repair_t (id INT);\n');
+    dir.write('2_add_a', 'ALTER TABLE repair_t ADD COLUMN a INT;\n');
+    const refused = await tandem([...url, 'expand'], dir.cwd);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('`tandem repair 1_create_r` records the file as it is now');
+
+    const repaired = await tandem([...url, 'repair', '1_create_r'], dir.cwd);
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain('repaired: recorded the expand section as the file has it now; it did not run again');
+    expect((await tandem([...url, 'repair', '1_create_r'], dir.cwd)).stdout).toContain('nothing to repair: the sections that ran match the file');
+    expect((await tandem([...url, 'expand'], dir.cwd)).stdout).toContain('expanded 1 migration');
+  });
+
   it('status --json: one document with the database and every migration', async (ctx) => {
     const db = await database(kind, ctx);
     const dir = workdir();
@@ -315,6 +336,7 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
 
   it('plan executes nothing: the ledger and the schema are unchanged', async (ctx) => {
     const db = await database(kind, ctx);
+    if (db.kind === 'pglite') ctx.skip('reads the database over a connection of its own, which an embedded PGlite does not take (no PostgreSQL server here)');
     const dir = workdir();
     dir.write(ID, LABEL);
     const ledgerTable = kind === 'postgres' ? 'tandem.migrations' : 'tandem_migrations';
@@ -516,6 +538,7 @@ describe('two runners at once', () => {
 describe.each(['postgres', 'mysql'] as const)('a runner killed mid-phase on %s', (kind) => {
   it('status says failed (interrupted) and what to run; a rerun finishes the phase', async (ctx) => {
     const db = await database(kind, ctx);
+    if (db.kind === 'pglite') ctx.skip('reads the database over a connection of its own, which an embedded PGlite does not take (no PostgreSQL server here)');
     const dir = workdir();
     const sleep = kind === 'postgres' ? 'SELECT pg_sleep(2)' : 'SELECT SLEEP(2)';
     dir.write(ID, `-- tandem:expand\nCREATE TABLE crash_t (id INT);\n${sleep};\n`);
