@@ -25,6 +25,7 @@ describe.each(['postgres', 'pglite'] as const)('the table-lock window of a trans
   it('a type change: nothing but the step\'s own statements between its first lock and its COMMIT', async (ctx) => {
     const db = await createTestDatabase(kind, `lockwin_${kind}`);
     if (!db) return ctx.skip(`${kind} unavailable`);
+    // db.kind decides the checks below: without a server, postgres becomes PGlite.
     cleanups.push(() => db.drop());
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tandem-lockwin-'));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +52,7 @@ describe.each(['postgres', 'pglite'] as const)('the table-lock window of a trans
     const stepStart = sent.lastIndexOf('BEGIN;', alter);
     expect(stepStart).toBeGreaterThan(-1); // else the step checks below would look at nothing
     const step = sent.slice(stepStart, commit + 1);
-    if (kind === 'postgres') {
+    if (db.kind === 'postgres') {
       // One query: the function, the ALTER with the blocking-lock timeout riding along, the trigger;
       // then the commit, which does not wait for the WAL flush.
       expect(fn).toBe(alter);
@@ -102,7 +103,7 @@ describe.each(['postgres', 'pglite'] as const)('the table-lock window of a trans
     expect(rename).toBeGreaterThan(validate);
     expect(rename).toBeLessThan(swapCommit);
     const swap = sent.slice(validate + 1, swapCommit);
-    if (kind === 'postgres') {
+    if (db.kind === 'postgres') {
       expect(swap).toHaveLength(1);
       expect(swap[0]).toMatch(/SET NOT NULL[^]*DROP TRIGGER[^]*DROP COLUMN "amount"[^]*RENAME COLUMN/);
     } else {
