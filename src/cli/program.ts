@@ -4,7 +4,8 @@ import { ExitCode, TandemError } from '../errors/tandem-error.js';
 import { redactSecrets } from '../db/url.js';
 import { Runner, type PhaseSummary } from '../runner/runner.js';
 import { isRunnerActive } from '../runner/runner-lock.js';
-import { readMigrations, resolveContext, withSession, type GlobalOptions } from './context.js';
+import { readMigrations, resolveContext, withSession, type CommandContext, type GlobalOptions } from './context.js';
+import type { Migration } from '../migrations/model.js';
 import { runInit } from './commands/init.js';
 import { runNew } from './commands/new-migration.js';
 import { renderPlan } from './commands/plan.js';
@@ -118,12 +119,8 @@ export function buildProgram(): Command {
     .argument('<version>', 'the last migration the database already holds: its version (50, 1.2, 20261127120000), id or name')
     .description('adopt an existing database: record every migration up to VERSION as applied, without running it')
     .action(async (target: string, _options, command: Command) => {
-      const context = resolveContext(globals(command));
-      const migrations = readMigrations(context);
-      const reporter = cliReporter({ json: context.json, tty: false });
-      const { baselined } = await withSession(context, 'baseline', { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) =>
-        new Runner(session, migrations, reporter).baseline(target),
-      );
+      const { result, reporter, migrations } = await withRunner(resolveContext(globals(command)), 'baseline', (runner) => runner.baseline(target));
+      const { baselined } = result;
       const later = migrations.length - baselined.length;
       reporter.info(
         `recorded ${baselined.length} migration${baselined.length === 1 ? '' : 's'} as applied without running ${baselined.length === 1 ? 'it' : 'them'}, up to ${baselined.at(-1)}; ${later === 0 ? 'none is pending' : `tandem expand runs the ${later} after ${baselined.length === 1 ? 'it' : 'them'}`}`,
@@ -135,12 +132,8 @@ export function buildProgram(): Command {
     .argument('<id>', 'the migration whose file was edited after it ran (id, unique prefix, or name)')
     .description('accept an edit of sections that already ran: record their checksums as the file has them now; runs nothing')
     .action(async (id: string, _options, command: Command) => {
-      const context = resolveContext(globals(command));
-      const migrations = readMigrations(context);
-      const reporter = cliReporter({ json: context.json, tty: false });
-      const { repaired } = await withSession(context, 'repair', { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) =>
-        new Runner(session, migrations, reporter).repair(id),
-      );
+      const { result, reporter } = await withRunner(resolveContext(globals(command)), 'repair', (runner) => runner.repair(id));
+      const { repaired } = result;
       reporter.info(
         repaired.length === 0
           ? 'nothing to repair: the sections that ran match the file'
@@ -172,20 +165,33 @@ async function runPhaseCommand(options: GlobalOptions, phase: PhaseName | 'rollb
   const { replica = [], pauseFile } = backfillOptions;
   if (replica.length > 0) context.config = { ...context.config, backfill: { ...context.config.backfill, replicas: replica } };
   if (pauseFile !== undefined) context.config = { ...context.config, backfill: { ...context.config.backfill, pauseFile } };
-  const migrations = readMigrations(context);
-  const reporter = cliReporter({ json: context.json, tty: Boolean(process.stderr.isTTY) && !context.json });
-  const summary = await withSession(context, phase, { lock: true, onWaiting: (holder) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`) }, async (session) => {
-    const runner = new Runner(session, migrations, reporter);
+  const { result, reporter } = await withRunner(context, phase, async (runner, reporter) => {
     try {
       return phase === 'rollback' ? await runner.rollback(id) : await runner[phase]();
     } finally {
       reporter.finishProgress();
     }
-  });
-  reportSummary(summary, reporter);
+  }, { tty: Boolean(process.stderr.isTTY) && !context.json });
+  reportSummary(result, reporter);
 }
 
-function reportSummary(summary: PhaseSummary, reporter: ReturnType<typeof cliReporter>): void {
+type CliReporter = ReturnType<typeof cliReporter>;
+
+/** A command that changes the ledger: the migrations, a reporter, and a runner under the runner lock. */
+async function withRunner<T>(
+  context: CommandContext,
+  command: string,
+  body: (runner: Runner, reporter: CliReporter) => Promise<T>,
+  options: { tty?: boolean } = {},
+): Promise<{ result: T; reporter: CliReporter; migrations: Migration[] }> {
+  const migrations = readMigrations(context);
+  const reporter = cliReporter({ json: context.json, tty: options.tty ?? false });
+  const onWaiting = (holder: string) => reporter.info(`waiting up to ${context.config.waitSeconds} s for the runner lock, held by ${holder}`);
+  const result = await withSession(context, command, { lock: true, onWaiting }, (session) => body(new Runner(session, migrations, reporter), reporter));
+  return { result, reporter, migrations };
+}
+
+function reportSummary(summary: PhaseSummary, reporter: CliReporter): void {
   const verb = { expand: 'expanded', backfill: 'backfilled', contract: 'contracted', rollback: 'rolled back' }[summary.phase];
   if (summary.ran.length === 0) reporter.info(`nothing to ${summary.phase}: no migration is ready for it (tandem status shows where each one is)`);
   else reporter.info(`${verb} ${summary.ran.length} migration${summary.ran.length === 1 ? '' : 's'}`);
