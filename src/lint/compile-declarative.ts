@@ -20,7 +20,7 @@ import type { LintDialect } from './types.js';
  * `tandem expand` would compile them.
  */
 export type DeclarativeOutcome =
-  | { kind: 'compiled'; migration: Migration; phases: CompiledMigration }
+  | { kind: 'compiled'; migration: Migration; phases: CompiledMigration; /** The scratch server's version, which the compiled SQL may depend on. */ serverVersion: string }
   /** Phase functions of a TypeScript migration: code, not SQL. */
   | { kind: 'code'; migration: Migration }
   /** The file cannot be read, or an operation does not fit the schema it meets: a finding. */
@@ -89,7 +89,7 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
         else {
           try {
             const phases = await compileMigration(migration.operations, db.session(), migration.id, migration.file);
-            outcomes.set(absolute, { kind: 'compiled', migration, phases });
+            outcomes.set(absolute, { kind: 'compiled', migration, phases, serverVersion: db.session().serverVersion });
           } catch (error) {
             if (!(error instanceof TandemError)) throw error;
             outcomes.set(absolute, { kind: 'invalid', error });

@@ -297,6 +297,26 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect((await tandem([...url, 'expand'], dir.cwd)).stdout).toContain('expanded 1 migration');
   });
 
+  it('plan compiles a pending declarative migration that needs the pending SQL before it on a scratch replay (PostgreSQL)', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    dir.write('20260101000000_create', '-- tandem:expand\nCREATE TABLE replay_t (id INT PRIMARY KEY, amount INT NOT NULL);\n-- tandem:rollback\nDROP TABLE replay_t;\n');
+    fs.writeFileSync(path.join(dir.cwd, 'migrations', '20260102000000_widen.json'), JSON.stringify({ operations: [{ alterColumn: { table: 'replay_t', column: 'amount', type: 'bigint' } }] }));
+    const plan = await tandem(['--url', db.url, 'plan'], dir.cwd);
+    expect(plan.code, plan.stderr).toBe(0);
+    if (db.kind === 'mysql') {
+      expect(plan.stdout).toContain('compiled when its expand runs: operation 0 (alterColumn): table replay_t does not exist');
+      expect(plan.stdout).toContain('`tandem lint --scratch-url mysql://…` compiles it on a scratch database');
+      return;
+    }
+    expect(plan.stdout).toContain('compiled on an embedded scratch database where the migrations before it ran from an empty schema');
+    expect(plan.stdout).toContain('since this database does not fit it yet (operation 0 (alterColumn): table replay_t does not exist)');
+    expect(plan.stdout).toMatch(/ALTER TABLE "replay_t" ADD COLUMN "tandem_\w+_new" bigint/);
+    expect(plan.stdout).toMatch(/ALTER TABLE "replay_t" RENAME COLUMN "tandem_\w+_new" TO "amount"/);
+    // Plan ran nothing here; expand runs both, compiling the second against this database.
+    expect((await tandem(['--url', db.url, 'expand'], dir.cwd)).stdout).toContain('expanded 2 migrations');
+  });
+
   it('status --json: one document with the database and every migration', async (ctx) => {
     const db = await database(kind, ctx);
     const dir = workdir();

@@ -1,6 +1,9 @@
+import path from 'node:path';
 import chalk from 'chalk';
 import { UsageError } from '../../errors/tandem-error.js';
-import type { Session } from '../../db/session.js';
+import { compileDeclarative } from '../../lint/compile-declarative.js';
+import type { CompiledMigration } from '../../operations/compile.js';
+import { serverMajorVersion, type Session } from '../../db/session.js';
 import { parseBatchable } from '../../backfill/parse-update.js';
 import { pauseConditions, throttlesRedo } from '../../backfill/pause-conditions.js';
 import { redoThrottleAdvice } from '../../backfill/redo-throttle.js';
@@ -24,15 +27,28 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   let redoAdvice: string[] | undefined; // MariaDB: read once, shown under each throttled backfill
   for (const migration of migrations) {
     const row = rows.get(migration.id);
+    let replayNote: string | null = null;
     try {
       await runner.prepare(migration, row, false);
     } catch (error) {
-      // A declarative migration compiles against the schema; pending SQL migrations before it are not simulated.
+      // A pending declarative migration that does not fit this database's schema yet: it may need
+      // what a pending SQL migration before it creates, which only running that would show here.
       if (!(error instanceof UsageError) || row) throw error;
-      out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.yellow(`--   compiled when its expand runs: ${error.message}`));
-      continue;
+      const replayed = await compileOnScratch(session, migration);
+      if ('reason' in replayed) {
+        out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.yellow(`--   compiled when its expand runs: ${error.message}`), chalk.dim(`--   ${replayed.reason}`));
+        continue;
+      }
+      for (const phase of PHASES) {
+        const section = migration.sections[phase];
+        if (section) section.statements = replayed.phases[phase];
+      }
+      const [there, here] = [serverMajorVersion(replayed), serverMajorVersion(session)];
+      const otherVersion = there !== here ? ` (PostgreSQL ${there} there, ${here} here: what depends on the version may differ)` : '';
+      replayNote = `compiled on an embedded scratch database where the migrations before it ran from an empty schema${otherVersion}, since this database does not fit it yet (${error.message}); tandem expand compiles it again here, against the schema it meets then`;
     }
     out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
+    if (replayNote) out.push(chalk.yellow(`--   ${replayNote}`));
     for (const phase of PHASES) {
       const done = isDone(phase, row);
       let statements = statementsOf(migration, phase);
@@ -110,6 +126,21 @@ async function versionSchemaNote(runner: Runner, migration: Migration, phase: Ph
   if (phase === 'expand') return `create version schema ${name} (a view per table, shaped as the new app version expects; ${searchPathFor(name, base).sql})`;
   if (phase === 'rollback') return `drop version schema ${name}`;
   return null;
+}
+
+/**
+ * A declarative migration compiled as `tandem lint` compiles it: on an embedded PostgreSQL where the
+ * migrations of its directory before it ran, every phase, from an empty schema.
+ */
+async function compileOnScratch(session: Session, migration: Migration): Promise<{ phases: CompiledMigration; serverVersion: string } | { reason: string }> {
+  if (session.adapter.dialect !== 'postgres') {
+    return { reason: 'to see its SQL now: `tandem lint --scratch-url mysql://…` compiles it on a scratch database after the migrations before it' };
+  }
+  const file = path.resolve(migration.file);
+  const outcome = (await compileDeclarative([file], { dialect: 'postgres', cwd: process.cwd(), scratch: null, versionSchemas: session.config.versionSchemas })).get(file);
+  if (outcome?.kind === 'compiled') return { phases: outcome.phases, serverVersion: outcome.serverVersion };
+  const why = outcome?.kind === 'invalid' ? outcome.error.message : outcome?.kind === 'not-compiled' ? outcome.reason : 'it is code, not operations';
+  return { reason: `nor on a scratch database where the migrations before it ran from an empty schema: ${why}` };
 }
 
 function isDone(phase: Phase, row: LedgerRow | undefined): boolean {
