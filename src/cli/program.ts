@@ -9,6 +9,7 @@ import type { Migration } from '../migrations/model.js';
 import { runInit } from './commands/init.js';
 import { runNew } from './commands/new-migration.js';
 import { renderPlan } from './commands/plan.js';
+import { scratchTarget } from './scratch-url.js';
 import { renderStatusTable, statusJson } from './commands/status.js';
 import { cliReporter } from './output.js';
 import { registerLintCommand } from './commands/lint.js';
@@ -84,13 +85,15 @@ export function buildProgram(): Command {
     .command('plan')
     .argument('[id]', 'one migration (id, unique prefix, or name)')
     .description('print the SQL each phase will run, step by step; runs nothing')
-    .action(async (id: string | undefined, _options, command: Command) => {
+    .option('--scratch-url <url>', 'a server where tandem may create and drop a throw-away database, to compile a pending declarative migration that needs the pending migrations before it (default: PostgreSQL embedded PGlite; MySQL needs one)')
+    .action(async (id: string | undefined, options: { scratchUrl?: string }, command: Command) => {
       const context = resolveContext(globals(command));
       const migrations = readMigrations(context);
+      const scratch = options.scratchUrl ? scratchTarget(options.scratchUrl, context.target.dialect, { why: `the database is ${context.target.dialect}`, fix: `give a ${context.target.dialect} server of the database's version` }) : null;
       await withSession(context, 'plan', { lock: false }, async (session, ledger) => {
         const runner = new Runner(session, migrations, cliReporter({ json: false, tty: false }));
         const selected = id ? [runner.findMigration(id)] : migrations;
-        process.stdout.write(await renderPlan(runner, selected, await ledger.all()));
+        process.stdout.write(await renderPlan(runner, selected, await ledger.all(), { scratch }));
       });
     });
 

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { positionOfJsonPath } from '../../config/json-position.js';
 import { CONFIG_FILE } from '../../config/schema.js';
 import { parseConnectionUrl } from '../../db/url.js';
+import { scratchTarget } from '../scratch-url.js';
 import { UsageError } from '../../errors/tandem-error.js';
 import { globMatcher, lintConfigSchema, resolveVersions, type LintConfig } from '../../lint/config.js';
 import { lintPaths } from '../../lint/lint.js';
@@ -78,15 +79,7 @@ export async function runLint(paths: string[], flags: LintFlags, globals: { url?
   }
   const format = flags.format ?? (globals.json ? 'json' : 'pretty');
   const scratchUrl = flags.scratchUrl ?? lint.scratchUrl;
-  let scratch = null;
-  if (scratchUrl) {
-    try {
-      scratch = parseConnectionUrl(scratchUrl);
-    } catch (error) {
-      throw new UsageError(`--scratch-url: ${(error as Error).message}`, {}, 'give a postgres:// or mysql:// URL of a server where tandem may create databases');
-    }
-    if (scratch.dialect !== dialect) throw new UsageError(`--scratch-url is a ${scratch.dialect} server, but the files are linted as ${dialect}`, {}, `give a ${dialect} server, or --dialect ${scratch.dialect}`);
-  }
+  const scratch = scratchUrl ? scratchTarget(scratchUrl, dialect, { why: `the files are linted as ${dialect}`, fix: `give a ${dialect} server, or --dialect ${dialect === 'postgres' ? 'mysql' : 'postgres'}` }) : null;
   const result = await lintPaths(inputs, {
     cwd,
     dialect,

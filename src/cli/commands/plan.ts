@@ -3,7 +3,8 @@ import chalk from 'chalk';
 import { UsageError } from '../../errors/tandem-error.js';
 import { compileDeclarative } from '../../lint/compile-declarative.js';
 import type { CompiledMigration } from '../../operations/compile.js';
-import { serverMajorVersion, type Session } from '../../db/session.js';
+import { isMariadb, serverMajorVersion, type Session } from '../../db/session.js';
+import type { ConnectionTarget } from '../../db/url.js';
 import { parseBatchable } from '../../backfill/parse-update.js';
 import { pauseConditions, throttlesRedo } from '../../backfill/pause-conditions.js';
 import { redoThrottleAdvice } from '../../backfill/redo-throttle.js';
@@ -18,7 +19,7 @@ import { searchPathFor, versionSchemaName } from '../../version-schemas/name.js'
  * What each phase will run, step by step, without running anything: which statements share a
  * transaction, which run outside one, and the batched form of backfill UPDATEs.
  */
-export async function renderPlan(runner: Runner, migrations: Migration[], rows: Map<string, LedgerRow>): Promise<string> {
+export async function renderPlan(runner: Runner, migrations: Migration[], rows: Map<string, LedgerRow>, options: { scratch?: ConnectionTarget | null } = {}): Promise<string> {
   const { session } = runner;
   const out: string[] = [];
   const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
@@ -34,7 +35,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
       // A pending declarative migration that does not fit this database's schema yet: it may need
       // what a pending SQL migration before it creates, which only running that would show here.
       if (!(error instanceof UsageError) || row) throw error;
-      const replayed = await compileOnScratch(session, migration);
+      const replayed = await compileOnScratch(session, migration, options.scratch ?? null);
       if ('reason' in replayed) {
         out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.yellow(`--   compiled when its expand runs: ${error.message}`), chalk.dim(`--   ${replayed.reason}`));
         continue;
@@ -43,9 +44,9 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
         const section = migration.sections[phase];
         if (section) section.statements = replayed.phases[phase];
       }
-      const [there, here] = [serverMajorVersion(replayed), serverMajorVersion(session)];
-      const otherVersion = there !== here ? ` (PostgreSQL ${there} there, ${here} here: what depends on the version may differ)` : '';
-      replayNote = `compiled on an embedded scratch database where the migrations before it ran from an empty schema${otherVersion}, since this database does not fit it yet (${error.message}); tandem expand compiles it again here, against the schema it meets then`;
+      const [there, here] = [replayed, session].map((s) => s.serverVersion.split(' ')[0]);
+      const otherVersion = serverMajorVersion(replayed) !== serverMajorVersion(session) || isMariadb(replayed) !== isMariadb(session) ? ` (${there} there, ${here} here: what depends on the version may differ)` : '';
+      replayNote = `compiled on a scratch database (${options.scratch ? `on ${options.scratch.display}` : 'embedded'}) where the migrations before it ran from an empty schema${otherVersion}, since this database does not fit it yet (${error.message}); tandem expand compiles it again here, against the schema it meets then`;
     }
     out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
     if (replayNote) out.push(chalk.yellow(`--   ${replayNote}`));
@@ -129,15 +130,17 @@ async function versionSchemaNote(runner: Runner, migration: Migration, phase: Ph
 }
 
 /**
- * A declarative migration compiled as `tandem lint` compiles it: on an embedded PostgreSQL where the
- * migrations of its directory before it ran, every phase, from an empty schema.
+ * A declarative migration compiled as `tandem lint` compiles it: in a throw-away database on
+ * `scratch` (PostgreSQL without one: embedded PGlite) where the migrations of its directory before it
+ * ran, every phase, from an empty schema.
  */
-async function compileOnScratch(session: Session, migration: Migration): Promise<{ phases: CompiledMigration; serverVersion: string } | { reason: string }> {
-  if (session.adapter.dialect !== 'postgres') {
-    return { reason: 'to see its SQL now: `tandem lint --scratch-url mysql://…` compiles it on a scratch database after the migrations before it' };
+async function compileOnScratch(session: Session, migration: Migration, scratch: ConnectionTarget | null): Promise<{ phases: CompiledMigration; serverVersion: string } | { reason: string }> {
+  const { dialect } = session.adapter;
+  if (dialect === 'mysql' && !scratch) {
+    return { reason: 'to see its SQL now, give `--scratch-url mysql://…` (a server of this version where tandem may create and drop a throw-away database): plan compiles it there after the migrations before it' };
   }
   const file = path.resolve(migration.file);
-  const outcome = (await compileDeclarative([file], { dialect: 'postgres', cwd: process.cwd(), scratch: null, versionSchemas: session.config.versionSchemas })).get(file);
+  const outcome = (await compileDeclarative([file], { dialect, cwd: process.cwd(), scratch, versionSchemas: dialect === 'postgres' && session.config.versionSchemas })).get(file);
   if (outcome?.kind === 'compiled') return { phases: outcome.phases, serverVersion: outcome.serverVersion };
   const why = outcome?.kind === 'invalid' ? outcome.error.message : outcome?.kind === 'not-compiled' ? outcome.reason : 'it is code, not operations';
   return { reason: `nor on a scratch database where the migrations before it ran from an empty schema: ${why}` };
