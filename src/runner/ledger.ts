@@ -67,6 +67,18 @@ const toBool = (value: unknown): boolean => value === true || value === 1 || val
 const nowSql = (dialect: string) => (dialect === 'postgres' ? 'now()' : 'UTC_TIMESTAMP(3)');
 const mysqlUtc = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '');
 
+/** A migration resting in its state: no phase running or failed, no statement progress or error. */
+const AT_REST = {
+  active_phase: null,
+  failed: false,
+  statements_done: 0,
+  done_checksum: null,
+  error: null,
+  error_line: null,
+  started_statement: null,
+  started_fingerprint: null,
+} as const;
+
 /** The ledger in the target database: reads and writes go through the runner's one session. */
 export class Ledger {
   readonly tables: LedgerTables;
@@ -175,14 +187,7 @@ export class Ledger {
         .where({ id })
         .update({
           state,
-          active_phase: null,
-          failed: false,
-          statements_done: 0,
-          done_checksum: null,
-          error: null,
-          error_line: null,
-          started_statement: null,
-          started_fingerprint: null,
+          ...AT_REST,
           ...clearOnRollback,
           [stamp]: this.now(trx),
           applied_by: this.session.actor,
@@ -204,12 +209,7 @@ export class Ledger {
         const recorded = {
           name,
           state: 'contracted',
-          active_phase: null,
-          failed: false,
-          statements_done: 0,
-          done_checksum: null,
-          error: null,
-          error_line: null,
+          ...AT_REST,
           checksum_expand: checksums.expand,
           checksum_backfill: checksums.backfill,
           checksum_contract: checksums.contract,
