@@ -3,7 +3,7 @@ import { configSchema } from '../config/schema.js';
 import type { ConnectionTarget } from '../db/url.js';
 import { TandemError } from '../errors/tandem-error.js';
 import { loadMigrationFile, migrationFileNames } from '../migrations/load-migrations.js';
-import type { Migration } from '../migrations/model.js';
+import type { ForwardPhase, Migration } from '../migrations/model.js';
 import { compileMigration, type CompiledMigration } from '../operations/compile.js';
 import { Ledger } from '../runner/ledger.js';
 import { silentReporter } from '../runner/reporter.js';
@@ -15,9 +15,10 @@ import type { LintDialect } from './types.js';
 /**
  * A declarative migration is linted through the SQL it generates, and that SQL depends on the
  * schema it meets (column types, keys). So the migrations of its directory that come before it are
- * applied, all phases, to a scratch database — embedded PGlite for PostgreSQL, a throw-away
- * database on `--scratch-url` otherwise — and the operations are compiled there, exactly as
- * `tandem expand` would compile them.
+ * applied to a scratch database — embedded PGlite for PostgreSQL, a throw-away database on
+ * `--scratch-url` otherwise — and the operations are compiled there, exactly as `tandem expand`
+ * would compile them. Lint applies every phase of each (a migration deployed after the ones before
+ * it have contracted); `tandem plan` applies each as far as `tandem expand` will leave it.
  */
 export type DeclarativeOutcome =
   | { kind: 'compiled'; migration: Migration; phases: CompiledMigration; /** The scratch server's version, which the compiled SQL may depend on. */ serverVersion: string }
@@ -35,6 +36,12 @@ export interface CompileOptions {
   scratch: ConnectionTarget | null;
   /** PostgreSQL `versionSchemas: true` (some operations generate other SQL then: renameColumn). */
   versionSchemas?: boolean;
+  /**
+   * The last phase each earlier migration has run when the target compiles (by migration id).
+   * Without it, every phase. A migration runs a phase only when every one before it has, as the
+   * runner's commands run each phase over all migrations in order.
+   */
+  reached?: (migrationId: string) => ForwardPhase;
 }
 
 /** Compile the given declarative files (absolute paths), each against the schema the migrations before it leave. */
@@ -88,7 +95,9 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
         if (!migration.operations) outcomes.set(absolute, { kind: 'code', migration });
         else {
           try {
-            const phases = await compileMigration(migration.operations, db.session(), migration.id, migration.file);
+            // As expand compiles: knowing the columns that in-flight migrations rename through views.
+            const inspector = await new Runner(db.session(), applied, silentReporter).inspectorBesideInFlight();
+            const phases = await compileMigration(migration.operations, db.session(), migration.id, migration.file, inspector);
             outcomes.set(absolute, { kind: 'compiled', migration, phases, serverVersion: db.session().serverVersion });
           } catch (error) {
             if (!(error instanceof TandemError)) throw error;
@@ -99,8 +108,9 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
         }
       }
       applied.push(migration);
+      if (absolute === entries[last]) break; // nothing after it is compiled
       try {
-        await applyAll(db, applied);
+        await applyAll(db, applied, options.reached ?? (() => 'contract'));
       } catch (error) {
         const message = error instanceof TandemError ? error.message.split('\n')[0]! : (error as Error).message;
         blocked = `applying ${migration.file} to a scratch database (to learn the schema later migrations meet) fails: ${message}`;
@@ -112,14 +122,18 @@ async function compileDirectory(directory: string, targets: Set<string>, server:
   return outcomes;
 }
 
-async function applyAll(db: ScratchDatabase, migrations: Migration[]): Promise<void> {
+/** Bring the newest of `applied` as far as it has run; the ones before it are there already. */
+async function applyAll(db: ScratchDatabase, applied: Migration[], reached: (migrationId: string) => ForwardPhase): Promise<void> {
   const session = db.session();
   await acquireRunnerLock(session, new Ledger(session), { waitSeconds: 0, command: 'lint' });
-  const runner = new Runner(session, migrations, silentReporter);
+  const runner = new Runner(session, applied, silentReporter);
+  const allReach = (phase: ForwardPhase) => applied.every((migration) => PHASE_ORDER.indexOf(reached(migration.id)) >= PHASE_ORDER.indexOf(phase));
   await runner.expand();
-  await runner.backfill();
-  await runner.contract();
+  if (allReach('backfill')) await runner.backfill();
+  if (allReach('contract')) await runner.contract();
 }
+
+const PHASE_ORDER: ForwardPhase[] = ['expand', 'backfill', 'contract'];
 
 function display(absolute: string, cwd: string): string {
   return path.relative(cwd, absolute) || absolute;

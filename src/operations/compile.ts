@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isMariadb, type Session } from '../db/session.js';
-import { UsageError } from '../errors/tandem-error.js';
+import { RefusedError, UsageError } from '../errors/tandem-error.js';
 import type { Phase, Statement } from '../migrations/model.js';
-import { SchemaInspector } from './inspect.js';
+import { InFlightRenameError, SchemaInspector } from './inspect.js';
 import { OPERATIONS, type OperationName } from './registry.js';
 import type { CompiledStatement, Operation, OperationContext, PhaseSql, ViewAdjustment } from './types.js';
 
@@ -45,6 +45,7 @@ export async function compileMigration(calls: OperationCall[], session: Session,
       phases = await operation.compile(call.args, context);
     } catch (error) {
       if (error instanceof UsageError) throw error;
+      if (error instanceof InFlightRenameError) throw new RefusedError(`operation ${call.index} (${call.name}): ${error.message}`, 'expand this migration after the rename has contracted (tandem contract), in a later deploy', { file, ...(call.line ? { line: call.line } : {}) });
       throw new UsageError(`operation ${call.index} (${call.name}): ${(error as Error).message}`, { file, ...(call.line ? { line: call.line } : {}) }, 'fix the operation, or the schema it expects');
     }
     const toStatements = (list: CompiledStatement[]): Statement[] => list.map((item) => toStatement(item, call));
@@ -57,7 +58,7 @@ export async function compileMigration(calls: OperationCall[], session: Session,
   }
   refuseOthersOnCopiedTables(calls, copied, file);
   result.rollback = rollbacks.reverse().flat();
-  inspect.settleMigration();
+  inspect.settleMigration(migrationId);
   return result;
 }
 

@@ -31,6 +31,9 @@ export interface InstantAddBlockers {
   compressed: boolean;
 }
 
+/** An operation on a column's new name while the migration that renames it through the views is in flight: a matter of phase order, not of the file. */
+export class InFlightRenameError extends Error {}
+
 /**
  * Reads the facts operations need from the live schema. While a migration compiles, each operation
  * also records what its expand will change (a column added, a table renamed), so a later operation
@@ -73,7 +76,7 @@ export class SchemaInspector {
     const pending = this.pendingRenames.find((rename) => rename.table === table && (rename.from === column || rename.to === column));
     if (pending) throw new Error(`column ${table}.${pending.from} is renamed to ${pending.to} by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration`);
     const held = this.renamedInFlight.get(`${table}.${column}`);
-    if (held) throw new Error(held);
+    if (held) throw new InFlightRenameError(held);
     return (await this.columns(table))?.find((c) => c.name === column) ?? null;
   }
 
@@ -91,19 +94,16 @@ export class SchemaInspector {
   }
 
   /**
-   * A migration has compiled: a plan of several pending migrations goes on as if its contract had
-   * run, so the next migration finds its renamed columns under their new names.
+   * A migration has compiled: a plan of several pending migrations goes on as `tandem expand` does,
+   * which runs their expands one after the other. The columns its expand adds are in the cache
+   * already; a column it renames through the views is in flight, as the runner sees it in the
+   * ledger (inspectorBesideInFlight): the table keeps the old name until contract.
    */
-  settleMigration(): void {
+  settleMigration(migrationId: string): void {
     this.replacedColumns.clear();
     this.claimedColumns.clear();
     this.addedDependents.length = 0;
-    for (const { table, from, to } of this.pendingRenames) {
-      const columns = this.cache.get(table);
-      if (columns) this.cache.set(table, columns.map((column) => (column.name === from ? { ...column, name: to } : column)));
-      const indexes = this.indexCache.get(table);
-      if (indexes) this.indexCache.set(table, indexes.map((index) => index.map((column) => (column === from ? to : column))));
-    }
+    for (const { table, from, to } of this.pendingRenames) this.noteInFlightRename(table, from, to, migrationId);
     this.pendingRenames = [];
   }
 

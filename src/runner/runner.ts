@@ -252,7 +252,7 @@ export class Runner {
     let compiled: CompiledMigration;
     if (row?.compiled && (!compileAnew || resumingExpand)) compiled = JSON.parse(row.compiled) as CompiledMigration;
     else {
-      // A plan of pending migrations compiles each against the schema the earlier ones will leave.
+      // A plan of pending migrations compiles each against the schema the earlier ones' expands will leave.
       const planning = !compileAnew && !row?.compiled;
       const inspector = planning ? (this.planInspector ??= await this.inspectorBesideInFlight()) : await this.inspectorBesideInFlight();
       compiled = await compileMigration(migration.operations, this.session, migration.id, migration.file, inspector);
@@ -265,7 +265,7 @@ export class Runner {
   }
 
   /** A schema inspector that knows the columns in-flight migrations rename through version schema views (their new names are not in the table yet). */
-  private async inspectorBesideInFlight(): Promise<SchemaInspector> {
+  async inspectorBesideInFlight(): Promise<SchemaInspector> {
     const inspector = new SchemaInspector(this.session.db, this.session.adapter);
     for (const row of (await this.ledger.all()).values()) {
       if ((row.state !== 'expanded' && row.state !== 'backfilled') || !row.compiled) continue;

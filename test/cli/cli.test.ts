@@ -311,20 +311,47 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
       expect(plan.stdout).toContain('give `--scratch-url mysql://…`');
       plan = await tandem(['--url', db.url, 'plan', '--scratch-url', db.url], dir.cwd);
       expect(plan.code, plan.stderr).toBe(0);
-      expect(plan.stdout).toContain(`compiled on a scratch database (on ${db.url.replace(/:[^:@/]*@/, ':***@')}) where the migrations before it ran from an empty schema`);
+      expect(plan.stdout).toContain(`compiled on a scratch database (on ${db.url.replace(/:[^:@/]*@/, ':***@')}) where the migrations before it ran from an empty schema, as far as tandem expand will leave them`);
       expect(plan.stdout).toContain(notYet);
       expect(plan.stdout).toMatch(/ALTER TABLE `replay_t` ADD COLUMN `tandem_\w+_new` BIGINT/i);
       const wrong = await tandem(['--url', db.url, 'plan', '--scratch-url', 'postgres://postgres@127.0.0.1:5432/postgres'], dir.cwd);
       expect(wrong.code).toBe(2);
       expect(wrong.stderr).toContain('--scratch-url is a postgres server, but the database is mysql');
     } else {
-      expect(plan.stdout).toContain('compiled on a scratch database (embedded) where the migrations before it ran from an empty schema');
+      expect(plan.stdout).toContain('compiled on a scratch database (embedded) where the migrations before it ran from an empty schema, as far as tandem expand will leave them');
       expect(plan.stdout).toContain(notYet);
       expect(plan.stdout).toMatch(/ALTER TABLE "replay_t" ADD COLUMN "tandem_\w+_new" bigint/);
       expect(plan.stdout).toMatch(/ALTER TABLE "replay_t" RENAME COLUMN "tandem_\w+_new" TO "amount"/);
     }
     // Plan ran nothing here; expand runs both, compiling the second against this database.
     expect((await tandem(['--url', db.url, 'expand'], dir.cwd)).stdout).toContain('expanded 2 migrations');
+  });
+
+  it('plan compiles a pending declarative migration after the expands of the pending ones before it, as expand does', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    const url = ['--url', db.url];
+    // MySQL has no embedded server: the scratch database is made on the same server.
+    const scratch = db.kind === 'mysql' ? ['--scratch-url', db.url] : [];
+    // The first creates the table at expand and adds `note` only at contract.
+    dir.write('20260101000000_create', '-- tandem:expand\nCREATE TABLE reach_t (id INT PRIMARY KEY, amount INT NOT NULL);\n-- tandem:contract\nALTER TABLE reach_t ADD COLUMN note VARCHAR(20);\n-- tandem:rollback\nDROP TABLE reach_t;\n');
+    fs.writeFileSync(path.join(dir.cwd, 'migrations', '20260102000000_widen.json'), JSON.stringify({ operations: [{ alterColumn: { table: 'reach_t', column: 'note', type: 'varchar(100)' } }] }));
+    // Expanded together, the second meets the table without `note`: plan says so, and expand agrees.
+    let plan = await tandem([...url, 'plan', ...scratch], dir.cwd);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/nor on a scratch database where the migrations before it ran from an empty schema, as far as tandem expand will leave them: .*note/);
+    expect(plan.stdout).not.toMatch(/ADD COLUMN .tandem_\w+_new/i);
+    const together = await tandem([...url, 'expand'], dir.cwd);
+    expect(together.code).not.toBe(0);
+    expect(together.stderr).toMatch(/20260102000000_widen\.json.*note/);
+    // Once the first has contracted, the second compiles against this database, and expands.
+    expect((await tandem([...url, 'backfill'], dir.cwd)).code).toBe(0);
+    expect((await tandem([...url, 'contract'], dir.cwd)).code).toBe(0);
+    plan = await tandem([...url, 'plan'], dir.cwd);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).not.toContain('scratch database');
+    expect(plan.stdout).toMatch(db.kind === 'mysql' ? /ADD COLUMN `tandem_\w+_new` VARCHAR\(100\)/i : /ADD COLUMN "tandem_\w+_new" varchar\(100\)/);
+    expect((await tandem([...url, 'expand'], dir.cwd)).stdout).toContain('expanded 1 migration');
   });
 
   it('status --json: one document with the database and every migration', async (ctx) => {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import chalk from 'chalk';
-import { UsageError } from '../../errors/tandem-error.js';
+import { RefusedError, UsageError } from '../../errors/tandem-error.js';
 import { compileDeclarative } from '../../lint/compile-declarative.js';
 import type { CompiledMigration } from '../../operations/compile.js';
 import { isMariadb, serverMajorVersion, type Session } from '../../db/session.js';
@@ -8,7 +8,7 @@ import type { ConnectionTarget } from '../../db/url.js';
 import { parseBatchable } from '../../backfill/parse-update.js';
 import { pauseConditions, throttlesRedo } from '../../backfill/pause-conditions.js';
 import { redoThrottleAdvice } from '../../backfill/redo-throttle.js';
-import { PHASES, statementsOf, type Migration, type Phase } from '../../migrations/model.js';
+import { PHASES, statementsOf, type ForwardPhase, type Migration, type Phase } from '../../migrations/model.js';
 import { normalizeStatement } from '../../migrations/split-statements.js';
 import type { LedgerRow } from '../../runner/ledger.js';
 import { planSteps } from '../../runner/run-phase.js';
@@ -32,10 +32,15 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
     try {
       await runner.prepare(migration, row, false);
     } catch (error) {
+      if (row || !(error instanceof UsageError || error instanceof RefusedError)) throw error;
+      // Expand would refuse it after the ones before it (a rename of theirs still in flight).
+      if (error instanceof RefusedError) {
+        out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.red(`--   tandem expand refuses it after the migrations before it: ${error.message}`), chalk.dim(`--   ${error.fix}`));
+        continue;
+      }
       // A pending declarative migration that does not fit this database's schema yet: it may need
       // what a pending SQL migration before it creates, which only running that would show here.
-      if (!(error instanceof UsageError) || row) throw error;
-      const replayed = await compileOnScratch(session, migration, options.scratch ?? null);
+      const replayed = await compileOnScratch(session, migration, rows, options.scratch ?? null);
       if ('reason' in replayed) {
         out.push('', chalk.bold(`-- ${migration.id}  [pending]  ${migration.file}`), chalk.yellow(`--   compiled when its expand runs: ${error.message}`), chalk.dim(`--   ${replayed.reason}`));
         continue;
@@ -46,7 +51,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
       }
       const [there, here] = [replayed, session].map((s) => s.serverVersion.split(' ')[0]);
       const otherVersion = serverMajorVersion(replayed) !== serverMajorVersion(session) || isMariadb(replayed) !== isMariadb(session) ? ` (${there} there, ${here} here: what depends on the version may differ)` : '';
-      replayNote = `compiled on a scratch database (${options.scratch ? `on ${options.scratch.display}` : 'embedded'}) where the migrations before it ran from an empty schema${otherVersion}, since this database does not fit it yet (${error.message}); tandem expand compiles it again here, against the schema it meets then`;
+      replayNote = `compiled on a scratch database (${options.scratch ? `on ${options.scratch.display}` : 'embedded'}) where the migrations before it ran from an empty schema, as far as tandem expand will leave them${otherVersion}, since this database does not fit it yet (${error.message}); tandem expand compiles it again here, against the schema it meets then`;
     }
     out.push('', chalk.bold(`-- ${migration.id}  [${row?.state ?? 'pending'}${row?.activePhase ? `, ${row.activePhase} unfinished` : ''}]  ${migration.file}${migration.plain ? '  (plain: runs in expand)' : ''}`));
     if (replayNote) out.push(chalk.yellow(`--   ${replayNote}`));
@@ -132,18 +137,23 @@ async function versionSchemaNote(runner: Runner, migration: Migration, phase: Ph
 /**
  * A declarative migration compiled as `tandem lint` compiles it: in a throw-away database on
  * `scratch` (PostgreSQL without one: embedded PGlite) where the migrations of its directory before it
- * ran, every phase, from an empty schema.
+ * ran from an empty schema — each as far as `tandem expand` will leave it: the phases this database
+ * has run, and a pending one its expand (expand runs every pending migration's expand in order).
  */
-async function compileOnScratch(session: Session, migration: Migration, scratch: ConnectionTarget | null): Promise<{ phases: CompiledMigration; serverVersion: string } | { reason: string }> {
+async function compileOnScratch(session: Session, migration: Migration, rows: Map<string, LedgerRow>, scratch: ConnectionTarget | null): Promise<{ phases: CompiledMigration; serverVersion: string } | { reason: string }> {
   const { dialect } = session.adapter;
   if (dialect === 'mysql' && !scratch) {
     return { reason: 'to see its SQL now, give `--scratch-url mysql://…` (a server of this version where tandem may create and drop a throw-away database): plan compiles it there after the migrations before it' };
   }
   const file = path.resolve(migration.file);
-  const outcome = (await compileDeclarative([file], { dialect, cwd: process.cwd(), scratch, versionSchemas: dialect === 'postgres' && session.config.versionSchemas })).get(file);
+  const reached = (id: string): ForwardPhase => {
+    const state = rows.get(id)?.state;
+    return state === 'contracted' ? 'contract' : state === 'backfilled' ? 'backfill' : 'expand';
+  };
+  const outcome = (await compileDeclarative([file], { dialect, cwd: process.cwd(), scratch, versionSchemas: dialect === 'postgres' && session.config.versionSchemas, reached })).get(file);
   if (outcome?.kind === 'compiled') return { phases: outcome.phases, serverVersion: outcome.serverVersion };
   const why = outcome?.kind === 'invalid' ? outcome.error.message : outcome?.kind === 'not-compiled' ? outcome.reason : 'it is code, not operations';
-  return { reason: `nor on a scratch database where the migrations before it ran from an empty schema: ${why}` };
+  return { reason: `nor on a scratch database where the migrations before it ran from an empty schema, as far as tandem expand will leave them: ${why}` };
 }
 
 function isDone(phase: Phase, row: LedgerRow | undefined): boolean {
