@@ -4,6 +4,9 @@ import { stringLiteral } from '../db/raw-sql.js';
 import type { ForwardPhase, Phase } from '../migrations/model.js';
 import { LEDGER_VERSION, ledgerDdl, ledgerTables, ledgerUpgrades, type LedgerTables } from './ledger-schema.js';
 
+
+/** How the event of a migration recorded by tandem baseline begins (status tells such migrations by it). */
+export const BASELINE_MESSAGE_PREFIX = 'baselined:';
 export type LedgerState = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back';
 
 export interface LedgerRow {
@@ -267,6 +270,13 @@ export class Ledger {
     if (!(await this.exists())) return [];
     const query = this.table(this.session.db, 'events').select('*').orderBy('id');
     return migrationId ? query.where({ migration_id: migrationId }) : query;
+  }
+
+  /** Migrations recorded by tandem baseline: their contract event says so. */
+  async baselinedIds(): Promise<Set<string>> {
+    if (!(await this.exists())) return new Set();
+    const rows = await this.table(this.session.db, 'events').distinct('migration_id').where('message', 'like', `${BASELINE_MESSAGE_PREFIX}%`);
+    return new Set(rows.map((row: Record<string, unknown>) => String(row.migration_id)));
   }
 
   async backfills(migrationId?: string): Promise<BackfillProgress[]> {

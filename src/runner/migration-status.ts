@@ -21,6 +21,8 @@ export interface MigrationStatus {
   statementsTotal: number | null;
   /** pausedFor / pausedSince: why a running backfill waits before its next batch, and since when (null when it does not). */
   backfill: Array<{ table: string; rowsDone: number; rowsTotal: number | null; batches: number; done: boolean; pausedFor: string | null; pausedSince: string | null }>;
+  /** Recorded as applied by tandem baseline, not run by tandem. */
+  baselined: boolean;
   /** Phases that ran but whose section in the file has changed since. */
   drift: Phase[];
   /** The next command that moves this migration on. */
@@ -29,13 +31,13 @@ export interface MigrationStatus {
   updatedAt: string | null;
 }
 
-export function describeStatuses(migrations: Migration[], rows: Map<string, LedgerRow>, backfills: BackfillProgress[], runnerActive: boolean): MigrationStatus[] {
+export function describeStatuses(migrations: Migration[], rows: Map<string, LedgerRow>, backfills: BackfillProgress[], runnerActive: boolean, baselined: Set<string> = new Set()): MigrationStatus[] {
   const byId = new Map(migrations.map((migration) => [migration.id, migration]));
   const ids = [...new Set([...migrations.map((m) => m.id), ...rows.keys()])].sort(compareMigrationIds);
-  return ids.map((id) => describe(byId.get(id), rows.get(id), backfills.filter((b) => b.migrationId === id), runnerActive, id));
+  return ids.map((id) => describe(byId.get(id), rows.get(id), backfills.filter((b) => b.migrationId === id), runnerActive, id, baselined.has(id)));
 }
 
-function describe(migration: Migration | undefined, row: LedgerRow | undefined, backfills: BackfillProgress[], runnerActive: boolean, id: string): MigrationStatus {
+function describe(migration: Migration | undefined, row: LedgerRow | undefined, backfills: BackfillProgress[], runnerActive: boolean, id: string, baselined: boolean): MigrationStatus {
   const active = row?.activePhase ?? null;
   const running = active !== null && !row!.failed && runnerActive;
   const interrupted = active !== null && !row!.failed && !runnerActive;
@@ -68,6 +70,7 @@ function describe(migration: Migration | undefined, row: LedgerRow | undefined, 
       const paused = running && active === 'backfill' && !b.done && b.pausedFor ? b : null;
       return { table: b.tableName, rowsDone: b.rowsDone, rowsTotal: b.rowsTotal, batches: b.batches, done: b.done, pausedFor: paused?.pausedFor ?? null, pausedSince: paused?.pausedSince?.toISOString() ?? null };
     }),
+    baselined: baselined && row?.state === 'contracted',
     drift,
     next: nextCommand(row, migration, running),
     appliedBy: row?.appliedBy ?? null,

@@ -5,7 +5,7 @@ import { FORWARD_PHASES, PHASES, statementsOf, type ForwardPhase, type Migration
 import { compileMigration, type CompiledMigration } from '../operations/compile.js';
 import { SchemaInspector } from '../operations/inspect.js';
 import { invertStatement } from './invert-statement.js';
-import { Ledger, type LedgerRow } from './ledger.js';
+import { BASELINE_MESSAGE_PREFIX, Ledger, type LedgerRow } from './ledger.js';
 import { describeStatuses, type MigrationStatus } from './migration-status.js';
 import { ConnectionLostError, runPhase, type PhaseContext, type PhaseExtras } from './run-phase.js';
 import { isConnectionLost } from '../db/connect.js';
@@ -57,7 +57,7 @@ export class Runner {
   }
 
   async status(runnerActive = false): Promise<MigrationStatus[]> {
-    return describeStatuses(this.migrations, await this.ledger.all(), await this.ledger.backfills(), runnerActive);
+    return describeStatuses(this.migrations, await this.ledger.all(), await this.ledger.backfills(), runnerActive, await this.ledger.baselinedIds());
   }
 
   /** Refuse to run anything while a phase that already ran has been edited, or an in-flight migration lost its file. */
@@ -336,7 +336,7 @@ export class Runner {
     const checksums = (m: Migration) => Object.fromEntries(FORWARD_PHASES.map((phase) => [phase, m.sections[phase]?.checksum ?? EMPTY_CHECKSUM])) as Record<ForwardPhase, string>;
     await this.ledger.recordBaseline(
       upTo.map((m) => ({ id: m.id, name: m.name, checksums: checksums(m) })),
-      `baselined: recorded as applied without running it (tandem baseline ${last.id})`,
+      `${BASELINE_MESSAGE_PREFIX} recorded as applied without running it (tandem baseline ${last.id})`,
     );
     return { baselined: upTo.map((m) => m.id) };
   }

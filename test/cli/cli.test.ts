@@ -263,6 +263,7 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     // Another tool applied 1 and 2.
     expect((await tandem([...url, 'expand'], dir.cwd)).code).toBe(0);
     expect((await tandem([...url, 'baseline', '2'], dir.cwd)).code).toBe(3);
+    expect((await tandem([...url, 'status'], dir.cwd)).stdout).not.toContain('baselined');
 
     const fresh = await database(kind, ctx);
     const freshUrl = ['--url', fresh.url];
@@ -270,8 +271,10 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(baselined.code).toBe(0);
     expect(baselined.stdout).toContain('recorded 2 migrations as applied without running them, up to 2_add_a; tandem expand runs the 1 after them');
     const status = await tandem([...freshUrl, 'status'], dir.cwd);
-    expect(status.stdout).toMatch(/1_create_t\s+contracted/);
+    expect(status.stdout).toMatch(/1_create_t\s+contracted\s+plain; baselined: recorded, not run by tandem/);
+    expect(status.stdout).toMatch(/2_add_a\s+contracted\s+plain; baselined/);
     expect(status.stdout).toMatch(/10_add_b\s+pending/);
+    expect(status.stdout).not.toMatch(/10_add_b.*baselined/);
     // The baseline ran nothing: the table does not exist, so 10's ALTER fails at its line.
     const expand = await tandem([...freshUrl, 'expand'], dir.cwd);
     expect(expand.code).toBe(1);
@@ -383,6 +386,7 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
       statementsDone: 0,
       statementsTotal: null,
       backfill: [],
+      baselined: false,
       drift: [],
       next: 'tandem backfill',
       appliedBy: expect.stringMatching(/ pid \d+$/),

@@ -800,6 +800,12 @@ describe.each(ALL_KINDS)('baseline on %s', (kind) => {
 
     expect(await env.t.expand()).toEqual({ phase: 'expand', ran: [V3] });
     expect(await env.columns('notes')).toEqual(['id', 'title', 'body']);
+    // Status tells the recorded ones from the one tandem ran.
+    expect((await env.t.status()).map((s) => [s.id, s.phase, s.baselined])).toEqual([
+      [V1, 'contracted', true],
+      [V2, 'contracted', true],
+      [V3, 'expanded', false],
+    ]);
 
     // The recorded checksums guard the baselined files like any that ran.
     env.write(V1, 'CREATE TABLE notes (id BIGINT PRIMARY KEY);\n');

@@ -40,6 +40,7 @@ export function renderStatusTable(statuses: MigrationStatus[], database: string,
 function detail(s: MigrationStatus): string {
   const parts: string[] = [];
   if (s.plain) parts.push('plain');
+  if (s.baselined) parts.push('baselined: recorded, not run by tandem');
   if (s.running) parts.push(`running ${s.activePhase}`);
   else if (s.interrupted) parts.push(`${s.activePhase} interrupted after ${s.statementsDone}/${s.statementsTotal ?? '?'} statements`);
   else if (s.activePhase) parts.push(`${s.activePhase} failed${s.errorLine ? ` at line ${s.errorLine}` : ''} (${s.statementsDone}/${s.statementsTotal ?? '?'} statements done)`);
