@@ -395,6 +395,23 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(second).toMatchObject({ id: '20260301000002_later', plain: true, phase: 'rolled_back', next: 'tandem expand' });
   });
 
+  it('plan on MariaDB explains the redo log\'s pace in full under the first throttled backfill only', async (ctx) => {
+    const db = await database(kind, ctx);
+    if (db.kind !== 'mysql') ctx.skip('the redo-log throttle is MariaDB\'s');
+    const dir = workdir();
+    dir.write('1_a', '-- tandem:expand\nCREATE TABLE pace_t (id INT PRIMARY KEY, a INT, b INT);\n-- tandem:backfill\nUPDATE pace_t SET a = id;\n');
+    dir.write('2_b', '-- tandem:backfill\nUPDATE pace_t SET b = id;\n');
+    const plan = await tandem(['--url', db.url, 'plan'], dir.cwd);
+    expect(plan.code, plan.stderr).toBe(0);
+    if (!/mariadb/i.test(plan.stdout)) ctx.skip('MySQL: no redo-log throttle');
+    const count = (text: string) => plan.stdout.split(text).length - 1;
+    expect(count('before each batch, waits while the InnoDB redo log is over 70 % full')).toBe(2);
+    const advice = count('(innodb_log_file_size)') + count('pages a second (');
+    expect(count('see the first backfill above')).toBe(advice > 0 ? 1 : 0);
+    expect(count('(innodb_log_file_size)')).toBeLessThanOrEqual(1);
+    expect(count('pages a second (')).toBeLessThanOrEqual(1);
+  });
+
   it('plan executes nothing: the ledger and the schema are unchanged', async (ctx) => {
     const db = await database(kind, ctx);
     if (db.kind === 'pglite') ctx.skip('reads the database over a connection of its own, which an embedded PGlite does not take (no PostgreSQL server here)');

@@ -25,7 +25,7 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
   const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
   out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
   const plpgsqlPreloaded = await preloadsPlpgsql(session);
-  let redoAdvice: string[] | undefined; // MariaDB: read once, shown under each throttled backfill
+  let redoAdvice: string[] | undefined; // MariaDB: read once, shown in full under the first throttled backfill
   for (const migration of migrations) {
     const row = rows.get(migration.id);
     let replayNote: string | null = null;
@@ -87,7 +87,10 @@ export async function renderPlan(runner: Runner, migrations: Migration[], rows: 
           out.push(await batchedForm(session, statements[step.index]!.sql));
           const pauses = pauseConditions(session, backfill);
           if (pauses.length > 0) out.push(chalk.dim(`--   before each batch, waits while ${pauses.join('; or ')}`));
-          if (throttlesRedo(session, backfill)) for (const advice of (redoAdvice ??= await redoThrottleAdvice(session))) out.push(chalk.dim(`--   ${advice}`));
+          if (throttlesRedo(session, backfill)) {
+            if (redoAdvice === undefined) for (const advice of (redoAdvice = await redoThrottleAdvice(session))) out.push(chalk.dim(`--   ${advice}`));
+            else if (redoAdvice.length > 0) out.push(chalk.dim('--   (the redo log and page flushing set its pace too: see the first backfill above)'));
+          }
           if (backfill.pauseMs > 0) out.push(chalk.dim(`--   and sleeps ${backfill.pauseMs} ms after each batch`));
         }
       }
