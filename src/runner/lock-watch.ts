@@ -21,11 +21,15 @@ export interface LockHolder {
  */
 export class HeldByLongTransactionError extends Error {
   readonly code = '55P03';
-  constructor(readonly holders: LockHolder[]) {
+  /** `relation`: the table (or index) the step waited for, as PostgreSQL names it: a step of several statements fails at its first line, and this tells which one waited. */
+  constructor(
+    readonly holders: LockHolder[],
+    readonly relation: string | null = null,
+  ) {
     const first = holders[0]!;
     const who = `pid ${first.pid}${first.applicationName ? ` (${first.applicationName})` : ''}, ${first.state}, its transaction open for ${(first.transactionMs / 1000).toFixed(1)} s`;
     const more = holders.length > 1 ? ` and ${holders.length - 1} more` : '';
-    super(`the table lock is held by ${who}${more}; tandem left the lock queue, so the app's queries queued behind the step went on`);
+    super(`the ${relation ? `lock on ${relation}` : 'table lock'} is held by ${who}${more}; tandem left the lock queue, so the app's queries queued behind the step went on`);
     this.name = 'HeldByLongTransactionError';
   }
 }
@@ -75,6 +79,7 @@ export class LockWatch {
   async watch<T>(pid: number, lockTimeoutMs: number, step: () => Promise<T>): Promise<T> {
     let finished = false;
     let cancelledFor: LockHolder[] | null = null;
+    let awaited: string | null = null;
     // The step's transaction commits only once the watch is done, and it holds its table locks
     // until then: the watch must not sleep on after the step. (It did: the commit waited out the
     // rest of a pause of up to 50 ms, the app queued behind the lock all along.)
@@ -85,9 +90,11 @@ export class LockWatch {
         if (finished) return;
         // Reading the backend's state is cheap; pg_blocking_pids locks the whole lock table for a moment.
         if (!(await this.waitsForLock(pid))) continue;
-        const long = (await this.holdersBlocking(pid)).filter((holder) => holder.state.startsWith('idle') || holder.transactionMs >= lockTimeoutMs);
+        const blocking = await this.holdersBlocking(pid);
+        const long = blocking.holders.filter((holder) => holder.state.startsWith('idle') || holder.transactionMs >= lockTimeoutMs);
         if (long.length > 0 && !finished) {
           cancelledFor = long;
+          awaited = blocking.relation;
           await this.db().raw('SELECT pg_cancel_backend(?)', [pid]);
           return;
         }
@@ -96,7 +103,7 @@ export class LockWatch {
     try {
       return await step();
     } catch (error) {
-      if (cancelledFor) throw new HeldByLongTransactionError(cancelledFor);
+      if (cancelledFor) throw new HeldByLongTransactionError(cancelledFor, awaited);
       throw error;
     } finally {
       finished = true;
@@ -145,20 +152,25 @@ export class LockWatch {
     return Number(this.session.adapter.rows<{ n: unknown }>(result)[0]?.n) > 0;
   }
 
-  /** Transactions that the backend `pid` waits for, if it waits for a lock; the idle ones only once idle a while. */
-  private async holdersBlocking(pid: number): Promise<LockHolder[]> {
+  /**
+   * Transactions that the backend `pid` waits for, if it waits for a lock; the idle ones only once
+   * idle a while. And the relation whose lock it waits for (null when it waits for another kind).
+   */
+  private async holdersBlocking(pid: number): Promise<{ holders: LockHolder[]; relation: string | null }> {
     const result = await this.db().raw(
       `SELECT b.pid, b.state, b.application_name AS app, b.xact_start::text AS started,
               extract(epoch FROM clock_timestamp() - b.xact_start) * 1000 AS xact_ms,
-              extract(epoch FROM clock_timestamp() - b.state_change) * 1000 AS state_ms
+              extract(epoch FROM clock_timestamp() - b.state_change) * 1000 AS state_ms,
+              (SELECT l.relation::regclass::text FROM pg_locks l WHERE l.pid = ? AND NOT l.granted AND l.relation IS NOT NULL LIMIT 1) AS relation
          FROM pg_stat_activity b
         WHERE b.pid = ANY (pg_blocking_pids(?)) AND b.xact_start IS NOT NULL`,
-      [pid],
+      [pid, pid],
     );
-    return this.session.adapter
-      .rows<{ pid: unknown; state: string | null; app: string | null; started: string; xact_ms: unknown; state_ms: unknown }>(result)
+    const rows = this.session.adapter.rows<{ pid: unknown; state: string | null; app: string | null; started: string; xact_ms: unknown; state_ms: unknown; relation: string | null }>(result);
+    const holders = rows
       .filter((row) => !String(row.state ?? '').startsWith('idle') || Number(row.state_ms) >= IDLE_HOLDER_MS)
       .map((row) => ({ pid: Number(row.pid), state: String(row.state ?? 'unknown'), transactionMs: Number(row.xact_ms), transactionStart: row.started, applicationName: row.app ?? '' }));
+    return { holders, relation: rows[0]?.relation ?? null };
   }
 
   private async stillOpen(holders: readonly LockHolder[]): Promise<boolean> {

@@ -188,7 +188,7 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     // One retry, which waited for the holder (named) rather than for a backoff.
     expect(reporter.retries).toHaveLength(1);
     expect(reporter.retries[0]!.untilHolderEnds).toBe(true);
-    expect(String((reporter.retries[0]!.error as Error).message)).toMatch(/held by pid \d+.*, idle in transaction, its transaction open for \d/);
+    expect(String((reporter.retries[0]!.error as Error).message)).toMatch(/the lock on accounts is held by pid \d+.*, idle in transaction, its transaction open for \d/);
     // The app waited milliseconds, not the 3 s the transaction had left, and the step ran right after it.
     expect(watched.traffic.errors).toEqual([]);
     expect(watched.traffic.samples.length).toBeGreaterThan(20);
@@ -232,6 +232,33 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
       await long.committed;
       expect((await tandem.expand()).ran).toEqual(['20260101000000_add_note']);
       expect((await tandem.status())[0]?.phase).toBe('expanded');
+    } finally {
+      await tandem.close();
+    }
+  });
+
+  it('PostgreSQL: a step of several statements that waits names the table it waited for, though its line is the step\'s first', async (ctx) => {
+    const db = await fresh('lock watch names the table');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    if (db.kind === 'mysql') return ctx.skip(NOWAIT_SKIP);
+
+    await createAccounts(db);
+    // One transaction step: PostgreSQL gets both statements in one query and does not say which one waited.
+    const dir = migrationsDir({ '20260101000000_two.sql': '-- tandem:expand\nCREATE TABLE audit_notes (id int);\nALTER TABLE accounts ADD COLUMN note varchar(40);\n' });
+    const tandem = await connect({ url: db.url, dir, reporter: collectingReporter(), config: { retries: { count: 1, maxDelayMs: 100 } } });
+    try {
+      const long = holdTableLock(db, 'accounts', 1500);
+      await long.acquired;
+      const failure = await tandem.expand().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(PhaseFailedError);
+      expect(String((failure as Error).message)).toMatch(/the lock on accounts is held by pid \d+/);
+      expect((await tandem.status())[0]?.error).toContain('the lock on accounts is held by pid');
+      await long.committed;
+      expect((await tandem.expand()).ran).toEqual(['20260101000000_two']);
     } finally {
       await tandem.close();
     }
