@@ -11,6 +11,7 @@ export interface NotNullCheck {
 
 export const memoryKeys = {
   notNullChecks: 'notNullChecks',
+  checks: 'checks',
   lockTimeout: 'lockTimeout',
   fkChecksOff: 'fkChecksOff',
   explicitTransaction: 'explicitTransaction',
@@ -35,6 +36,13 @@ export function notNullChecks(context: Pick<RuleContext, 'memory'>): Map<string,
     checks = new Map();
     context.memory.set(memoryKeys.notNullChecks, checks);
   }
+  return checks;
+}
+
+/** Every CHECK constraint added in the file (PostgreSQL), by name: its table, and whether it is validated. */
+export function checkConstraints(context: Pick<RuleContext, 'memory'>): Map<string, { table: string; validated: boolean }> {
+  let checks = context.memory.get(memoryKeys.checks) as Map<string, { table: string; validated: boolean }> | undefined;
+  if (!checks) context.memory.set(memoryKeys.checks, (checks = new Map()));
   return checks;
 }
 
@@ -103,11 +111,13 @@ function trackDrops(context: RuleContext, type: string, node: any): void {
 
 function trackNotNullChecks(context: RuleContext, node: any): void {
   const checks = notNullChecks(context);
+  const allChecks = checkConstraints(context);
   const table = String(node.relation?.relname ?? '');
   for (const raw of node.cmds ?? []) {
     const cmd = raw.AlterTableCmd ?? raw;
     if (cmd.subtype === 'AT_AddConstraint' && cmd.def?.Constraint?.contype === 'CONSTR_CHECK') {
       const constraint = cmd.def.Constraint;
+      allChecks.set(String(constraint.conname ?? `${table}.check${allChecks.size}`), { table, validated: !constraint.skip_validation });
       const test = constraint.raw_expr?.NullTest;
       if (test?.nulltesttype === 'IS_NOT_NULL' && test.arg?.ColumnRef) {
         const fields = test.arg.ColumnRef.fields ?? [];
@@ -118,8 +128,17 @@ function trackNotNullChecks(context: RuleContext, node: any): void {
     if (cmd.subtype === 'AT_ValidateConstraint') {
       const check = checks.get(String(cmd.name));
       if (check) check.validated = true;
+      const any = allChecks.get(String(cmd.name));
+      if (any) any.validated = true;
     }
+    if (cmd.subtype === 'AT_DropConstraint') allChecks.delete(String(cmd.name));
   }
+}
+
+/** Whether a validated CHECK constraint added in the file is on the table (ATTACH PARTITION may then skip its scan). */
+export function hasValidatedCheck(context: RuleContext, table: string): boolean {
+  for (const check of checkConstraints(context).values()) if (check.table === table && check.validated) return true;
+  return false;
 }
 
 /** Whether a validated CHECK (column IS NOT NULL) exists for the column (PostgreSQL 12+ then skips the SET NOT NULL scan). */

@@ -8,6 +8,7 @@ import { addExclusionConstraint } from './add-exclusion-constraint.js';
 import { addForeignKeyValidating } from './add-foreign-key-validating.js';
 import { addPrimaryKeyBlocking } from './add-primary-key-blocking.js';
 import { addUniqueBlocking } from './add-unique-blocking.js';
+import { attachPartitionScan } from './attach-partition-scan.js';
 import { changeColumnType } from './change-column-type.js';
 import { cluster } from './cluster.js';
 import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   addForeignKeyValidating,
   addPrimaryKeyBlocking,
   addUniqueBlocking,
+  attachPartitionScan,
   changeColumnType,
   cluster,
   concurrentlyInTransaction,
