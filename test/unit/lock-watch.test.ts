@@ -22,7 +22,7 @@ function pending<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-type WatchInternals = { waitsForLock(pid: number): Promise<boolean>; holdersBlocking(pid: number): Promise<unknown[]>; db(): { raw(sql: string, bindings?: unknown[]): Promise<unknown> } };
+type WatchInternals = { waitsForLock(pid: number): Promise<boolean>; holdersBlocking(pid: number): Promise<{ holders: unknown[]; relation: string | null }>; db(): { raw(sql: string, bindings?: unknown[]): Promise<unknown> } };
 
 /** Lets every promise that can settle without a timer do so. */
 async function flushMicrotasks(): Promise<void> {
@@ -60,7 +60,7 @@ describe('LockWatch ends with its step', () => {
   it('does not return before a cancel under way has landed', async () => {
     const watch = new LockWatch({} as Session);
     vi.spyOn(LockWatch.prototype as unknown as WatchInternals, 'waitsForLock').mockResolvedValue(true);
-    vi.spyOn(LockWatch.prototype as unknown as WatchInternals, 'holdersBlocking').mockResolvedValue([{ pid: 7, state: 'idle in transaction', transactionMs: 5000, transactionStart: 'x', applicationName: '' }]);
+    vi.spyOn(LockWatch.prototype as unknown as WatchInternals, 'holdersBlocking').mockResolvedValue({ holders: [{ pid: 7, state: 'idle in transaction', transactionMs: 5000, transactionStart: 'x', applicationName: '' }], relation: 'accounts' });
     const cancel = pending<unknown>();
     const raw = vi.fn((_sql: string, _bindings?: unknown[]) => cancel.promise);
     vi.spyOn(LockWatch.prototype as unknown as WatchInternals, 'db').mockReturnValue({ raw });
