@@ -306,6 +306,13 @@ export async function runOnce(kind, scenario, tool, options) {
   const name = `tandem_bench_${kind === 'postgres' ? 'pg' : 'my'}_${process.pid}`;
   const url = databaseUrl(SERVERS[kind], name);
   activeDatabase = { kind, name };
+  // Where the run's own time goes (latest.json `time_ms`): what --quick can afford is mostly this.
+  const time = {};
+  let lapFrom = now();
+  const lap = (label) => {
+    time[label] = (time[label] ?? 0) + Math.round(now() - lapFrom);
+    lapFrom = now();
+  };
   const { db, seeded } = await preparedDatabase(kind, name, options.rows);
   const marks = [];
   const phases = [];
@@ -340,11 +347,15 @@ export async function runOnce(kind, scenario, tool, options) {
     // PostgreSQL: version schemas, so the new app's named prepared statements never see a row type change.
     const config = { ...(kind === 'postgres' && options.versionSchemas ? { versionSchemas: true } : {}), ...options.tandemConfig };
     if (tool !== 'naive') tandem = await connect({ url, dir: migrationDir, reporter, config });
+    lap('setup');
 
     await settleServer(kind, db);
+    lap('settle');
     load = startLoad(kind, url, scenario, options, path.join(os.tmpdir(), `tandem-bench-samples-${process.pid}.json`));
     const { at: loadStarted } = await load.ready();
+    lap('load_start');
     await sleep(options.beforeMs);
+    lap('before');
 
     const phase = async (label, body) => {
       const start = now();
@@ -383,7 +394,9 @@ export async function runOnce(kind, scenario, tool, options) {
       const closed = await longTx.done;
       marks.push({ label: 'tx opened', at: longTx.opened }, { label: 'tx closed', at: closed });
     }
+    lap('migration');
     await sleep(options.afterMs);
+    lap('after');
 
     if (measureBound) {
       const fill = (table, column) => scenario.bound.update.replaceAll('{table}', table).replaceAll('{column}', column);
@@ -421,6 +434,7 @@ export async function runOnce(kind, scenario, tool, options) {
       marks.push({ label: 'bound (shim) UPDATE', at: shim.started }, { label: 'bound (shim) end', at: shim.started + shim.ms });
       await sleep(Math.min(options.afterMs, 300));
     }
+    lap('bound');
     const samples = await load.stop();
     load = null;
 
@@ -460,6 +474,8 @@ export async function runOnce(kind, scenario, tool, options) {
     result.mismatches = Number(mismatches[0].n);
     result.requests = samples.latency.length;
     result.trace = trace(samples, loadStarted, phases, marks);
+    lap('figures');
+    result.time_ms = time;
     return result;
   } finally {
     load?.kill();
