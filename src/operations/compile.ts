@@ -33,6 +33,16 @@ export async function compileOperations(calls: OperationCall[], session: Session
 
 /** compileOperations, plus the operations' view adjustments (src/version-schemas/). */
 export async function compileMigration(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect = new SchemaInspector(session.db, session.adapter)): Promise<CompiledMigration> {
+  try {
+    return await compileCalls(calls, session, migrationId, file, inspect);
+  } catch (error) {
+    // A plan goes on to the next migration with the same inspector: nothing of this one carries over.
+    inspect.abandonMigration();
+    throw error;
+  }
+}
+
+async function compileCalls(calls: OperationCall[], session: Session, migrationId: string, file: string, inspect: SchemaInspector): Promise<CompiledMigration> {
   const result: CompiledMigration = { expand: [], backfill: [], contract: [], rollback: [] };
   const rollbacks: Statement[][] = [];
   const copied: Array<{ table: string; call: OperationCall }> = [];

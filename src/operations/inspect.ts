@@ -100,10 +100,15 @@ export class SchemaInspector {
    * ledger (inspectorBesideInFlight): the table keeps the old name until contract.
    */
   settleMigration(migrationId: string): void {
+    for (const { table, from, to } of this.pendingRenames) this.noteInFlightRename(table, from, to, migrationId);
+    this.abandonMigration();
+  }
+
+  /** Forget what the migration compiling now recorded (it failed to compile, or has settled). */
+  abandonMigration(): void {
     this.replacedColumns.clear();
     this.claimedColumns.clear();
     this.addedDependents.length = 0;
-    for (const { table, from, to } of this.pendingRenames) this.noteInFlightRename(table, from, to, migrationId);
     this.pendingRenames = [];
   }
 

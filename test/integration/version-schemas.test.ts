@@ -30,6 +30,7 @@ const CONFIG: TandemConfigInput = {
 const S0 = '20260101000000_s0';
 const M1 = '20260102000000_m1';
 const M2 = '20260103000000_m2';
+const M3 = '20260104000000_m3';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -423,14 +424,20 @@ ALTER TABLE items ALTER COLUMN note SET NOT NULL;
     await expect(env.t.expand()).rejects.toThrow(/operation 1 \(alterColumn\): column items\.note is renamed to memo by an earlier operation of this migration, through the version schema's views; the table itself takes the new name at contract: change the column in a later migration/);
     expect(await env.columns('public', 'items')).toEqual(['id integer', 'amount integer', 'note text']);
     env.write(M1, JSON.stringify({ operations: [{ renameColumn: { table: 'items', from: 'note', to: 'memo' } }] }), 'json');
-    env.write(M2, JSON.stringify({ operations: [{ alterColumn: { table: 'items', column: 'memo', type: 'varchar(100)' } }] }), 'json');
+    env.write(M2, JSON.stringify({ operations: [{ addColumn: { table: 'other', column: { name: 'flag', type: 'boolean' } } }, { alterColumn: { table: 'items', column: 'memo', type: 'varchar(100)' } }] }), 'json');
     // The plan of both compiles them as expand runs them: the second after the first's expand, while
     // the rename is in flight, so it is refused as expand refuses it.
     const inFlight = new RegExp(`column items\\.memo is the new name of items\\.note, which migration ${M1} \\(in flight\\) gives it through the version schema's views; the table takes that name when ${M1} contracts: run tandem contract first`);
     await expect(planOf(env)).rejects.toThrow(inFlight);
     const planText = await renderPlan(new Runner(env.t.session, env.t.migrations(), silentReporter), env.t.migrations(), await env.t.ledger.all());
-    expect(planText).toMatch(new RegExp(`-- ${M2}  \\[pending\\].*\\n.*tandem expand refuses it after the migrations before it: operation 0 \\(alterColumn\\): column items\\.memo is the new name`));
+    expect(planText).toMatch(new RegExp(`-- ${M2}  \\[pending\\].*\\n.*tandem expand refuses it after the migrations before it: operation 1 \\(alterColumn\\): column items\\.memo is the new name`));
     expect(planText).toContain('expand this migration after the rename has contracted (tandem contract), in a later deploy');
+    // A later migration is planned on: nothing of the refused one (its claim on other.flag) carries over.
+    env.write(M3, JSON.stringify({ operations: [{ alterColumn: { table: 'other', column: 'flag', default: 'false' } }] }), 'json');
+    const withM3 = await renderPlan(new Runner(env.t.session, env.t.migrations(), silentReporter), env.t.migrations(), await env.t.ledger.all());
+    expect(withM3).toMatch(new RegExp(`-- ${M3}  \\[pending\\][^\\n]*\\n-- expand\\n`));
+    expect(withM3).toMatch(/ALTER TABLE "other" ALTER COLUMN "flag" SET DEFAULT false/);
+    fs.rmSync(path.join(env.dir, `${M3}.json`));
     await expect(env.t.expand()).rejects.toThrow(inFlight);
     expect((await env.t.status()).map((m) => [m.id, m.phase])).toEqual([[S0, 'contracted'], [M1, 'expanded'], [M2, 'pending']]);
     await env.t.backfill();
