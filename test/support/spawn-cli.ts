@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/tandem.js', import.meta.url));
 const MAIN_JS = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** Rewritten by every build (tsconfig.json is incremental: files that did not change are not emitted again). */
+const BUILD_INFO = fileURLToPath(new URL('../../dist/.tsbuildinfo', import.meta.url));
 
 /**
  * Compile src/ to dist/ so the CLI under test is the current source. tsc emits even when some file
@@ -20,7 +22,7 @@ export function buildDist(): void {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: REPO_ROOT, stdio: 'pipe' });
   } catch (error) {
     const output = String((error as { stdout?: Buffer }).stdout ?? '').split('\n').slice(0, 5).join('\n');
-    const emitted = existsSync(MAIN_JS) && statSync(MAIN_JS).mtimeMs >= started - 1000;
+    const emitted = existsSync(MAIN_JS) && existsSync(BUILD_INFO) && statSync(BUILD_INFO).mtimeMs >= started - 1000;
     if (!emitted) throw new Error(`npx tsc -p tsconfig.json wrote no dist/:\n${output}`);
     process.stderr.write(`warning: tsc reported type errors (dist/ was still written):\n${output}\n`);
   }
