@@ -29,6 +29,7 @@ import { mysqlCopyAlgorithm } from './mysql-copy-algorithm.js';
 import { mysqlDropPrimaryKey } from './mysql-drop-primary-key.js';
 import { mysqlFulltextSpatialIndex } from './mysql-fulltext-spatial-index.js';
 import { mysqlInstantUnsupported } from './mysql-instant-unsupported.js';
+import { mysqlPartitionCopy } from './mysql-partition-copy.js';
 import { mysqlTableRebuild } from './mysql-table-rebuild.js';
 import { mysqlUnguardedAlter } from './mysql-unguarded-alter.js';
 import { refreshMaterializedViewBlocking } from './refresh-materialized-view-blocking.js';
@@ -73,6 +74,7 @@ export const RULES: readonly Rule[] = [
   mysqlDropPrimaryKey,
   mysqlFulltextSpatialIndex,
   mysqlInstantUnsupported,
+  mysqlPartitionCopy,
   mysqlTableRebuild,
   mysqlUnguardedAlter,
   refreshMaterializedViewBlocking,
