@@ -4,9 +4,9 @@ import { stringLiteral } from '../db/raw-sql.js';
 import type { ForwardPhase, Phase } from '../migrations/model.js';
 import { LEDGER_VERSION, ledgerDdl, ledgerTables, ledgerUpgrades, type LedgerTables } from './ledger-schema.js';
 
-
 /** How the event of a migration recorded by tandem baseline begins (status tells such migrations by it). */
 export const BASELINE_MESSAGE_PREFIX = 'baselined:';
+
 export type LedgerState = 'pending' | 'expanded' | 'backfilled' | 'contracted' | 'rolled_back';
 
 export interface LedgerRow {
