@@ -27,6 +27,7 @@ import { mysqlBlockingLock } from './mysql-blocking-lock.js';
 import { mysqlConvertCharset } from './mysql-convert-charset.js';
 import { mysqlCopyAlgorithm } from './mysql-copy-algorithm.js';
 import { mysqlDropPrimaryKey } from './mysql-drop-primary-key.js';
+import { mysqlExchangePartition } from './mysql-exchange-partition.js';
 import { mysqlFulltextSpatialIndex } from './mysql-fulltext-spatial-index.js';
 import { mysqlInstantUnsupported } from './mysql-instant-unsupported.js';
 import { mysqlPartitionCopy } from './mysql-partition-copy.js';
@@ -72,6 +73,7 @@ export const RULES: readonly Rule[] = [
   mysqlConvertCharset,
   mysqlCopyAlgorithm,
   mysqlDropPrimaryKey,
+  mysqlExchangePartition,
   mysqlFulltextSpatialIndex,
   mysqlInstantUnsupported,
   mysqlPartitionCopy,
