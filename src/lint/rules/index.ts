@@ -13,6 +13,7 @@ import { changeColumnType } from './change-column-type.js';
 import { cluster } from './cluster.js';
 import { concurrentlyInTransaction } from './concurrently-in-transaction.js';
 import { createIndexBlocking } from './create-index-blocking.js';
+import { createPartitionOfBlocking } from './create-partition-of-blocking.js';
 import { ddlThenDmlInTransaction } from './ddl-then-dml-in-transaction.js';
 import { detachPartitionBlocking } from './detach-partition-blocking.js';
 import { dropColumnDefault } from './drop-column-default.js';
@@ -59,6 +60,7 @@ export const RULES: readonly Rule[] = [
   cluster,
   concurrentlyInTransaction,
   createIndexBlocking,
+  createPartitionOfBlocking,
   ddlThenDmlInTransaction,
   detachPartitionBlocking,
   dropColumnDefault,
