@@ -177,6 +177,21 @@ export function mysqlAlterTable(context: RuleContext): MysqlAlter | null {
   return result;
 }
 
+/**
+ * The partition clauses (ADD/DROP/REORGANIZE/EXCHANGE … PARTITION, PARTITION BY, REMOVE
+ * PARTITIONING, …) of a MySQL ALTER TABLE on a table that existed before the file, each with its
+ * words in upper case; null for any other statement.
+ */
+export function mysqlPartitionClauses(context: RuleContext): { table: string; clauses: Array<MysqlClause & { words: string[] }> } | null {
+  const alter = mysqlAlterTable(context);
+  if (!alter || alter.isNew) return null;
+  const tokens = context.statement.tokens;
+  const clauses = alter.clauses
+    .filter((clause) => clause.kind === 'partition')
+    .map((clause) => ({ ...clause, words: tokens.slice(clause.first, clause.last + 1).filter((token) => token.kind === 'word').map((token) => token.upper) }));
+  return { table: alter.table, clauses };
+}
+
 function computeMysqlAlterTable(context: RuleContext): MysqlAlter | null {
   const tokens = context.statement.tokens;
   if (!isWord(tokens[0], 'ALTER')) return null;

@@ -1,6 +1,5 @@
 import type { Hit, Rule } from '../types.js';
-import { isWord } from '../parse/tokens.js';
-import { ALL_PHASES, hit, mysqlAlterTable, mysqlTarget } from './helpers.js';
+import { ALL_PHASES, hit, mysqlPartitionClauses, mysqlTarget } from './helpers.js';
 
 export const mysqlExchangePartition: Rule = {
   id: 'mysql-exchange-partition',
@@ -16,16 +15,14 @@ export const mysqlExchangePartition: Rule = {
     good: [{ sql: 'ALTER TABLE events EXCHANGE PARTITION p2026 WITH TABLE events_2026 WITHOUT VALIDATION;', dialect: 'mysql', versions: { mysql: [8, 0, 36] } }],
   },
   check(context) {
+    const partitions = mysqlPartitionClauses(context);
+    if (!partitions) return [];
     const hits: Hit[] = [];
-    const alter = mysqlAlterTable(context);
-    if (!alter || alter.isNew) return hits;
-    const tokens = context.statement.tokens;
-    for (const clause of alter.clauses) {
-      if (clause.kind !== 'partition' || !isWord(tokens[clause.first], 'EXCHANGE')) continue;
-      if (tokens.slice(clause.first, clause.last + 1).some((token) => isWord(token, 'WITHOUT'))) continue;
+    for (const clause of partitions.clauses) {
+      if (clause.words[0] !== 'EXCHANGE' || clause.words.includes('WITHOUT')) continue;
       const { mariadb, name } = mysqlTarget(context);
       const skip = mariadb ? `${name} has no WITHOUT VALIDATION` : 'WITHOUT VALIDATION skips that when the rows are known to fit';
-      hits.push(hit(clause.span, `exchanges a partition of ${alter.table}: every row of the table swapped in is checked against the partition while writes wait (${skip})`));
+      hits.push(hit(clause.span, `exchanges a partition of ${partitions.table}: every row of the table swapped in is checked against the partition while writes wait (${skip})`));
     }
     return hits;
   },

@@ -1,5 +1,5 @@
 import type { Hit, Rule } from '../types.js';
-import { ALL_PHASES, hit, mysqlAlterTable } from './helpers.js';
+import { ALL_PHASES, hit, mysqlPartitionClauses } from './helpers.js';
 
 /** Partition clauses that move rows (by their first word), and what each does to `table`. */
 const MOVES_ROWS: Record<string, (table: string) => string> = {
@@ -31,23 +31,20 @@ export const mysqlPartitionCopy: Rule = {
     ],
   },
   check(context) {
+    const partitions = mysqlPartitionClauses(context);
+    if (!partitions) return [];
     const hits: Hit[] = [];
-    const alter = mysqlAlterTable(context);
-    if (!alter || alter.isNew) return hits;
-    const tokens = context.statement.tokens;
-    for (const clause of alter.clauses) {
-      if (clause.kind !== 'partition') continue;
-      const word = tokens[clause.first]!.upper;
-      const next = tokens[clause.first + 1]?.upper;
+    for (const clause of partitions.clauses) {
+      const [word = '', next, after] = clause.words;
       if (word === 'REORGANIZE') {
-        hits.push(hit(clause.span, `reorganizes partitions of ${alter.table}: their rows are copied while writes to the whole table wait; fine only while they are empty`, { severity: 'warning' }));
+        hits.push(hit(clause.span, `reorganizes partitions of ${partitions.table}: their rows are copied while writes to the whole table wait; fine only while they are empty`, { severity: 'warning' }));
         continue;
       }
       // ADD PARTITION PARTITIONS n: HASH/KEY; ADD PARTITION (…): RANGE/LIST, no rows move.
-      if (word === 'ADD' && !(next === 'PARTITION' && tokens[clause.first + 2]?.upper === 'PARTITIONS')) continue;
+      if (word === 'ADD' && !(next === 'PARTITION' && after === 'PARTITIONS')) continue;
       if (word === 'PARTITION' && next !== 'BY') continue;
       const does = MOVES_ROWS[word];
-      if (does) hits.push(hit(clause.span, `${does(alter.table)}, while writes to the table wait`));
+      if (does) hits.push(hit(clause.span, `${does(partitions.table)}, while writes to the table wait`));
     }
     return hits;
   },
