@@ -69,7 +69,10 @@ function outsideGrammar(tokens: Token[], errorOffset: number): boolean {
     const clauses = splitClauses(tokens, table + 2);
     const at = tokenIndexAt(tokens, errorOffset);
     const clause = clauses.find((c) => at >= c.first && at <= c.last + 1) ?? clauses[clauses.length - 1];
-    return clause !== undefined && ALTER_CLAUSES_OUTSIDE_GRAMMAR.has(tokens[clause.first]!.upper);
+    if (clause === undefined) return false;
+    // ADD PARTITION PARTITIONS n (HASH/KEY partitions) is valid too; ADD PARTITION (…) the grammar knows.
+    if (isWord(tokens[clause.first], 'ADD') && isWord(tokens[clause.first + 1], 'PARTITION')) return true;
+    return ALTER_CLAUSES_OUTSIDE_GRAMMAR.has(tokens[clause.first]!.upper);
   }
   return false;
 }

@@ -23,6 +23,7 @@ export const mysqlPartitionCopy: Rule = {
     bad: [
       { sql: 'ALTER TABLE events PARTITION BY RANGE (y) (PARTITION p0 VALUES LESS THAN (2026), PARTITION p1 VALUES LESS THAN MAXVALUE);', dialect: 'mysql' },
       { sql: 'ALTER TABLE events REMOVE PARTITIONING;', dialect: 'mysql' },
+      { sql: 'ALTER TABLE sessions ADD PARTITION PARTITIONS 2;', dialect: 'mysql', note: 'a HASH/KEY partitioned table: every row is redistributed' },
       { sql: 'ALTER TABLE events REORGANIZE PARTITION p2025, p2026 INTO (PARTITION p2026 VALUES LESS THAN (2027));', dialect: 'mysql', note: 'merges partitions that hold rows' },
     ],
     good: [
