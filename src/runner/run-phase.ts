@@ -13,6 +13,7 @@ import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild 
 import type { Ledger, LedgerState } from './ledger.js';
 import { withLockRetry } from './lock-retry.js';
 import { HeldByLongTransactionError, LockWatch } from './lock-watch.js';
+import { lockRetriesExhausted, openTransactions } from './open-transactions.js';
 import type { Reporter } from './reporter.js';
 import { isConnectionLost } from '../db/connect.js';
 import { mariadbNowait, retryNowaitConflicts } from '../db/dialects/mysql.js';
@@ -128,6 +129,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
   let done = resuming;
   let current: Statement | undefined;
   let inTransaction = false;
+  // Since when the current step has met a lock it could not get (its first retry), or began: a
+  // transaction open since then may be what it waited for, should its retries run out.
+  let conflictSince = Date.now();
   // PostgreSQL: a step queued behind a long transaction stops holding up the app (lock-watch.ts).
   const lockWatch = LockWatch.applies(session) ? new LockWatch(session) : null;
   // Only a step that queues the app behind it while it waits is watched (lock-watch.ts).
@@ -140,7 +144,11 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       current = statements[first];
       inTransaction = step.kind === 'transaction';
       const where = `${migration.file}:${current?.line ?? '?'}`;
-      const onRetry = (notice: Parameters<Reporter['retry']>[2]) => reporter.retry(migration.id, where, notice);
+      conflictSince = Date.now();
+      const onRetry = (notice: Parameters<Reporter['retry']>[2]) => {
+        if (notice.attempt === 1) conflictSince = Date.now();
+        return reporter.retry(migration.id, where, notice);
+      };
       faultPoint('step-before');
 
       if (step.kind === 'batched') {
@@ -270,7 +278,12 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
     const code = adapter.errorCode(error);
     const atomic = adapter.transactionalDdl;
     const applied = done === 0 ? 'nothing of it was applied' : `${done} of ${statements.length} statement(s) were applied and recorded`;
-    const message = `${phase} of ${migration.id} failed at ${migration.file}:${line ?? '?'}: ${reason}${code ? ` [${code}]` : ''}`;
+    // Out of lock retries (the lock watch's own error already names the holder): who may hold the lock.
+    const lockedOut =
+      adapter.isLockConflict(error) && !(error instanceof HeldByLongTransactionError)
+        ? lockRetriesExhausted(await openTransactions(session, Date.now() - conflictSince), dialect, phase, session.config.retries.count + 1)
+        : null;
+    const message = `${phase} of ${migration.id} failed at ${migration.file}:${line ?? '?'}: ${reason}${code ? ` [${code}]` : ''}${lockedOut ? `: ${lockedOut.message}` : ''}`;
     await ledger.failPhase(migration.id, message, line).catch(() => undefined);
     await ledger.addEvent({ migrationId: migration.id, phase, outcome: 'failed', startedAt: started, durationMs: Date.now() - started.getTime(), statements: done - resuming, message }).catch(() => undefined);
     reporter.phaseFinished(migration.id, phase, 'failed', Date.now() - started.getTime(), message);
@@ -279,7 +292,9 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       fix:
         error instanceof HeldByLongTransactionError
           ? `end the transaction holding the lock, or wait until it ends (${error.holders.map((holder) => `pid ${holder.pid}: SELECT pg_terminate_backend(${holder.pid}) ends it`).join('; ')}), then rerun \`tandem ${phase}\`; more time per retry: retries.maxDelayMs`
-          : `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
+          : lockedOut
+            ? lockedOut.fix
+            : `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,
       cause: error,
     });
   } finally {

@@ -264,6 +264,61 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     }
   });
 
+  it('when a lock timeout outlasts the retries, the phase fails naming the open transaction and how to end it; status explains it, and a rerun succeeds', async (ctx) => {
+    const db = await fresh('lock retries run out');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    const mysql = db.kind === 'mysql';
+
+    await createAccounts(db);
+    // PostgreSQL: an UPDATE waits for a row lock, which the lock watch leaves to lock_timeout (it
+    // only watches steps that queue the app behind them). MariaDB: the ALTER runs NOWAIT and meets
+    // the holder's metadata lock.
+    const dir = migrationsDir(mysql ? ADD_NOTE : { '20260101000000_add_note.sql': '-- tandem:expand\nUPDATE accounts SET n = 7 WHERE id = 1;\n' });
+    const tandem = await connect({ url: db.url, dir, reporter: collectingReporter(), config: { lockTimeoutMs: 200, mysqlLockWaitTimeoutSeconds: 1, retries: { count: 1, initialDelayMs: 50, maxDelayMs: 100 } } });
+    // The holder: a transaction that locked the row (and with it the table's metadata), then idles.
+    const holder = appKnex(db, 1);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holderId = 0;
+    const holding = holder.transaction(async (trx) => {
+      holderId = Number(rowsOf<{ id: unknown }>(await trx.raw(mysql ? 'SELECT CONNECTION_ID() AS id' : 'SELECT pg_backend_pid() AS id'))[0]!.id);
+      await trx.raw('UPDATE accounts SET n = n + 1 WHERE id = 1');
+      await released;
+    });
+    try {
+      await sleep(100);
+      const failure = await tandem.expand().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(PhaseFailedError);
+      const message = String((failure as Error).message);
+      const fix = String((failure as PhaseFailedError).fix);
+      const who = mysql ? `thread ${holderId} (` : `pid ${holderId}`;
+      expect(message).toMatch(mysql ? /Lock wait timeout exceeded/ : /lock timeout/);
+      expect(message).toContain('another session held a lock the step needs through all 2 attempts; open transactions now: ');
+      expect(message).toContain(who);
+      expect(message).toMatch(mysql ? /, Sleep, its transaction open for \d+\.\d s/ : /, idle in transaction, its transaction open for \d+\.\d s, holding locks on accounts/);
+      expect(message).toMatch(/nothing of it was applied/);
+      expect(fix).toContain(mysql ? `KILL ${holderId} ends it` : `SELECT pg_terminate_backend(${holderId}) ends it`);
+      expect(fix).not.toContain('fix the statement');
+
+      const [row] = await tandem.status();
+      expect(row?.activePhase).toBe('expand');
+      expect(row?.error).toContain(who);
+      release();
+      await holding;
+      expect((await tandem.expand()).ran).toEqual(['20260101000000_add_note']);
+      expect((await tandem.status())[0]?.phase).toBe('expanded');
+    } finally {
+      release();
+      await holding.catch(() => undefined);
+      await holder.destroy();
+      await tandem.close();
+    }
+  });
+
   it('a backfill that meets a queued ALTER on its table retries through it instead of failing', async (ctx) => {
     const db = await fresh('lock backfill');
     if (!db) return ctx.skip(`${kind} server unavailable`);

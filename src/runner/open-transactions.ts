@@ -1,0 +1,128 @@
+import type { Session } from '../db/session.js';
+
+/**
+ * A transaction open on the server when a step ran out of lock retries: who may hold the lock it
+ * waited for. Read after the failure, so it is a suspect, not proof: the lock's holder may have
+ * ended since, and a hot table's lock may have been busy with a stream of short transactions.
+ */
+export interface OpenTransaction {
+  /** PostgreSQL backend pid, MySQL/MariaDB thread (connection) id. */
+  id: number;
+  /** application_name (PostgreSQL), user@host (MySQL). */
+  who: string;
+  /** 'idle in transaction', 'active' (PostgreSQL); the thread's command: 'Sleep', 'Query' (MySQL). */
+  state: string;
+  openMs: number;
+  /** Tables it holds locks on (PostgreSQL; MySQL does not say which). */
+  tables: string[];
+}
+
+/** How many suspects a message names. */
+const LIST_AT_MOST = 3;
+
+/**
+ * Transactions open at least `minAgeMs` on the target database, oldest first, other than tandem's
+ * own: the caller passes how long its step has met the lock, so these were open all that time. Best effort: null when they cannot be read (PGlite serves one connection; MySQL's list needs
+ * the PROCESS privilege).
+ */
+export async function openTransactions(session: Session, minAgeMs: number): Promise<OpenTransaction[] | null> {
+  if (session.target.driver === 'pglite') return null;
+  try {
+    return session.adapter.dialect === 'postgres' ? await postgresOpen(session, minAgeMs) : await mysqlOpen(session, minAgeMs);
+  } catch {
+    return null;
+  }
+}
+
+async function postgresOpen({ db, adapter }: Session, minAgeMs: number): Promise<OpenTransaction[]> {
+  // Tables only (not indexes, not the catalog): the ones a migration's statement may wait for.
+  const result = await db.raw(
+    `SELECT a.pid, a.application_name AS app, a.state,
+            extract(epoch FROM clock_timestamp() - a.xact_start) * 1000 AS open_ms,
+            ARRAY(SELECT DISTINCT c.oid::regclass::text
+                    FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                   WHERE l.pid = a.pid AND l.granted AND c.relkind IN ('r', 'p', 'm')
+                     AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+                   ORDER BY 1) AS tables
+       FROM pg_stat_activity a
+      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+        AND a.application_name NOT LIKE 'tandem%'
+        AND a.xact_start <= clock_timestamp() - make_interval(secs => ?)
+      ORDER BY a.xact_start
+      LIMIT ${LIST_AT_MOST + 1}`,
+    [minAgeMs / 1000],
+  );
+  return adapter.rows<{ pid: unknown; app: string | null; state: string | null; open_ms: unknown; tables: string[] | null }>(result).map((row) => ({
+    id: Number(row.pid),
+    who: row.app ?? '',
+    state: row.state ?? 'unknown',
+    openMs: Number(row.open_ms),
+    tables: row.tables ?? [],
+  }));
+}
+
+async function mysqlOpen({ db, adapter }: Session, minAgeMs: number): Promise<OpenTransaction[]> {
+  // INNODB_TRX lists every started InnoDB transaction, a read-only one too (which holds the metadata
+  // locks of the tables it read); trx_started has whole seconds, so the age is compared in whole seconds.
+  const result = await db.raw(
+    `SELECT t.trx_mysql_thread_id AS id, p.USER AS user, p.HOST AS host, p.COMMAND AS command,
+            TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) / 1000 AS open_ms
+       FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id
+      WHERE t.trx_mysql_thread_id <> CONNECTION_ID() AND t.trx_started <= NOW() - INTERVAL ${Math.floor(minAgeMs / 1000)} SECOND
+      ORDER BY t.trx_started
+      LIMIT ${LIST_AT_MOST + 1}`,
+  );
+  return adapter.rows<{ id: unknown; user: string | null; host: string | null; command: string | null; open_ms: unknown }>(result).map((row) => ({
+    id: Number(row.id),
+    // The host without its port: the port changes with every connection and says nothing.
+    who: row.user ? `${row.user}@${String(row.host ?? '').replace(/:\d+$/, '')}` : '',
+    state: row.command ?? 'unknown',
+    openMs: Number(row.open_ms),
+    tables: [],
+  }));
+}
+
+/** "pid 4711 (psql), idle in transaction, its transaction open for 45.0 s, holding locks on accounts" */
+export function describeOpenTransaction(transaction: OpenTransaction, dialect: Session['adapter']['dialect']): string {
+  const name = `${dialect === 'postgres' ? 'pid' : 'thread'} ${transaction.id}${transaction.who ? ` (${transaction.who})` : ''}`;
+  const tables = transaction.tables.length > 0 ? `, holding locks on ${transaction.tables.join(', ')}` : '';
+  return `${name}, ${transaction.state}, its transaction open for ${(transaction.openMs / 1000).toFixed(1)} s${tables}`;
+}
+
+/** The statement that ends the transaction's session. */
+export function endCommand(transaction: OpenTransaction, dialect: Session['adapter']['dialect']): string {
+  return dialect === 'postgres' ? `SELECT pg_terminate_backend(${transaction.id})` : `KILL ${transaction.id}`;
+}
+
+/**
+ * What a phase that ran out of lock retries reports: the open transactions (the message, which the
+ * ledger keeps for `tandem status`) and what to do (the fix).
+ */
+export function lockRetriesExhausted(
+  transactions: OpenTransaction[] | null,
+  dialect: Session['adapter']['dialect'],
+  phase: string,
+  attempts: number,
+): { message: string; fix: string } {
+  const rerun = `then rerun \`tandem ${phase}\``;
+  const patience = 'more patience per step: retries.count, retries.maxDelayMs';
+  if (transactions === null) {
+    const look = dialect === 'postgres' ? 'pg_stat_activity (pg_blocking_pids shows who blocks whom)' : 'information_schema.INNODB_TRX and SHOW PROCESSLIST';
+    return {
+      message: `another session held a lock the step needs through all ${attempts} attempts`,
+      fix: `find the long transaction in ${look}, end it or wait until it ends, ${rerun}; ${patience}`,
+    };
+  }
+  if (transactions.length === 0) {
+    return {
+      message: `another session held a lock the step needs through all ${attempts} attempts; no transaction is open that long now, so short ones kept the lock busy`,
+      fix: `rerun \`tandem ${phase}\` when the table is less busy; ${patience}`,
+    };
+  }
+  const named = transactions.slice(0, LIST_AT_MOST);
+  const more = transactions.length > LIST_AT_MOST ? ' and more' : '';
+  return {
+    message: `another session held a lock the step needs through all ${attempts} attempts; open transactions now: ${named.map((t) => describeOpenTransaction(t, dialect)).join('; ')}${more}`,
+    fix: `end the transaction holding the lock, or wait until it ends (${named.map((t) => `${dialect === 'postgres' ? 'pid' : 'thread'} ${t.id}: ${endCommand(t, dialect)} ends it`).join('; ')}), ${rerun}; ${patience}`,
+  };
+}
