@@ -22,7 +22,7 @@ const USAGE = `usage: npm run bench [-- options]
   --quick                 every scenario at 100,000 rows, one run each (RESULTS.md untouched)
   --db postgres|mysql     one database (or mariadb)  --scenario a,b   some scenarios (${SCENARIOS.map((s) => s.name).join(', ')})
   --tool naive|tandem     one tool              --rows N         table size       --repeats N   runs per cell
-  --variants              also tandem with one setting changed (~35 min more)
+  --variants              also tandem with one setting changed, and the bound without a trigger (~35 min more)
   --unnamed               PostgreSQL app without named prepared statements
   --no-version-schemas    PostgreSQL new app reads the tables, not tandem's views
   --tandem-config JSON    tandem config overrides, e.g. '{"backfill":{"targetBatchMs":40}}'

@@ -36,6 +36,8 @@ export function parseOptions(argv) {
     afterMs: quick ? 300 : 800,
     // --variants also measures tandem with a setting changed (VARIANTS below): ~35 minutes more.
     variants: argv.includes('--variants'),
+    // The bound on a copy without any trigger ("vs no trigger"): with --variants, beside the rows it explains.
+    plainBound: argv.includes('--variants'),
     warmupMs: 300,
   };
 }
@@ -164,7 +166,7 @@ export async function runLive(argv) {
             const result = await runOnce(kind, scenario, tool, toolOptions);
             result.run_s = Math.round((Date.now() - runStarted) / 1000);
             runs.push(result);
-            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (no trigger ${result.bound_plain_rows_per_s}/s; the walk alone ${result.walk_rows_per_s}/s in ${result.walk_batches} batches)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)}; run ${result.run_s} s)\n`);
+            process.stderr.write(`  ${result.db} ${scenario.name} ${tool} #${i + 1}: errors ${result.errors}, p99 ${result.p99_before_ms} → ${result.p99_during_ms} ms, max ${result.max_ms} ms, wall ${result.wall_ms} ms${result.backfill_rows_per_s ? `, backfill ${result.backfill_rows_per_s}/s vs bound ${result.bound_rows_per_s}/s (${result.bound_plain_rows_per_s ? `no trigger ${result.bound_plain_rows_per_s}/s; ` : ''}the walk alone ${result.walk_rows_per_s}/s in ${result.walk_batches} batches)` : ''}${result.size_ratio ? `, size ×${result.size_ratio}` : ''} (load ${result.loadavg.toFixed(1)}; run ${result.run_s} s)\n`);
           }
           summaries.push(summarize(runs));
         }
@@ -187,7 +189,7 @@ export async function runLive(argv) {
     date: started.toISOString(),
     commit,
     quick: options.quick,
-    options: { rows: options.rows, repeats: options.repeats, variants: options.variants, rate: options.rate, connections: options.connections, pg_named_statements: options.named, tandem_config: options.tandemConfig ?? 'defaults' },
+    options: { rows: options.rows, repeats: options.repeats, variants: options.variants, plain_bound: options.plainBound, rate: options.rate, connections: options.connections, pg_named_statements: options.named, tandem_config: options.tandemConfig ?? 'defaults' },
     machine,
     loadavg_end: os.loadavg(),
     scenarios: summaries.map(({ trace, runs, ...rest }) => ({ ...rest, runs })),
