@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import { createKnex } from '../db/connect.js';
 import type { Session } from '../db/session.js';
+import { describeOpenTransaction } from './open-transactions.js';
 
 /** A transaction holding a lock that a step waits for. */
 export interface LockHolder {
@@ -27,7 +28,7 @@ export class HeldByLongTransactionError extends Error {
     readonly relation: string | null = null,
   ) {
     const first = holders[0]!;
-    const who = `pid ${first.pid}${first.applicationName ? ` (${first.applicationName})` : ''}, ${first.state}, its transaction open for ${(first.transactionMs / 1000).toFixed(1)} s`;
+    const who = describeOpenTransaction({ id: first.pid, who: first.applicationName, state: first.state, openMs: first.transactionMs, tables: [] }, 'postgres');
     const more = holders.length > 1 ? ` and ${holders.length - 1} more` : '';
     super(`the ${relation ? `lock on ${relation}` : 'table lock'} is held by ${who}${more}; tandem left the lock queue, so the app's queries queued behind the step went on`);
     this.name = 'HeldByLongTransactionError';

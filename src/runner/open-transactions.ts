@@ -89,9 +89,13 @@ export function describeOpenTransaction(transaction: OpenTransaction, dialect: S
   return `${name}, ${transaction.state}, its transaction open for ${(transaction.openMs / 1000).toFixed(1)} s${tables}`;
 }
 
-/** The statement that ends the transaction's session. */
-export function endCommand(transaction: OpenTransaction, dialect: Session['adapter']['dialect']): string {
-  return dialect === 'postgres' ? `SELECT pg_terminate_backend(${transaction.id})` : `KILL ${transaction.id}`;
+/**
+ * "end the transaction holding the lock, or wait until it ends (pid 4711: SELECT
+ * pg_terminate_backend(4711) ends it), then rerun `tandem expand`"
+ */
+export function endOrWaitFix(ids: readonly number[], dialect: Session['adapter']['dialect'], phase: string): string {
+  const ends = ids.map((id) => (dialect === 'postgres' ? `pid ${id}: SELECT pg_terminate_backend(${id}) ends it` : `thread ${id}: KILL ${id} ends it`));
+  return `end the transaction holding the lock, or wait until it ends (${ends.join('; ')}), then rerun \`tandem ${phase}\``;
 }
 
 /**
@@ -104,13 +108,12 @@ export function lockRetriesExhausted(
   phase: string,
   attempts: number,
 ): { message: string; fix: string } {
-  const rerun = `then rerun \`tandem ${phase}\``;
   const patience = 'more patience per step: retries.count, retries.maxDelayMs';
   if (transactions === null) {
     const look = dialect === 'postgres' ? 'pg_stat_activity (pg_blocking_pids shows who blocks whom)' : 'information_schema.INNODB_TRX and SHOW PROCESSLIST';
     return {
       message: `another session held a lock the step needs through all ${attempts} attempts`,
-      fix: `find the long transaction in ${look}, end it or wait until it ends, ${rerun}; ${patience}`,
+      fix: `find the long transaction in ${look}, end it or wait until it ends, then rerun \`tandem ${phase}\`; ${patience}`,
     };
   }
   if (transactions.length === 0) {
@@ -123,6 +126,6 @@ export function lockRetriesExhausted(
   const more = transactions.length > LIST_AT_MOST ? ' and more' : '';
   return {
     message: `another session held a lock the step needs through all ${attempts} attempts; open transactions now: ${named.map((t) => describeOpenTransaction(t, dialect)).join('; ')}${more}`,
-    fix: `end the transaction holding the lock, or wait until it ends (${named.map((t) => `${dialect === 'postgres' ? 'pid' : 'thread'} ${t.id}: ${endCommand(t, dialect)} ends it`).join('; ')}), ${rerun}; ${patience}`,
+    fix: `${endOrWaitFix(named.map((t) => t.id), dialect, phase)}; ${patience}`,
   };
 }

@@ -13,7 +13,7 @@ import { dropLeftoverOf, dropNewInvalid, invalidIndexes, isConcurrentIndexBuild 
 import type { Ledger, LedgerState } from './ledger.js';
 import { withLockRetry } from './lock-retry.js';
 import { HeldByLongTransactionError, LockWatch } from './lock-watch.js';
-import { lockRetriesExhausted, openTransactions } from './open-transactions.js';
+import { endOrWaitFix, lockRetriesExhausted, openTransactions } from './open-transactions.js';
 import type { Reporter } from './reporter.js';
 import { isConnectionLost } from '../db/connect.js';
 import { mariadbNowait, retryNowaitConflicts } from '../db/dialects/mysql.js';
@@ -291,7 +291,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
       place: { file: migration.file, ...(line ? { line } : {}) },
       fix:
         error instanceof HeldByLongTransactionError
-          ? `end the transaction holding the lock, or wait until it ends (${error.holders.map((holder) => `pid ${holder.pid}: SELECT pg_terminate_backend(${holder.pid}) ends it`).join('; ')}), then rerun \`tandem ${phase}\`; more time per retry: retries.maxDelayMs`
+          ? `${endOrWaitFix(error.holders.map((holder) => holder.pid), dialect, phase)}; more time per retry: retries.maxDelayMs`
           : lockedOut
             ? lockedOut.fix
             : `fix the statement and rerun \`tandem ${phase}\` (it continues after the ${done} recorded statement(s))${phase === 'rollback' || phase === 'contract' ? '' : `, or run \`tandem rollback ${migration.id}\``}`,

@@ -280,14 +280,18 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     const holder = appKnex(db, 1);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const acquired = new Promise<void>((resolve) => (locked = resolve));
     let holderId = 0;
     const holding = holder.transaction(async (trx) => {
       holderId = Number(rowsOf<{ id: unknown }>(await trx.raw(mysql ? 'SELECT CONNECTION_ID() AS id' : 'SELECT pg_backend_pid() AS id'))[0]!.id);
       await trx.raw('UPDATE accounts SET n = n + 1 WHERE id = 1');
+      locked();
       await released;
     });
+    holding.catch(() => locked()); // a failure surfaces through `holding`; never leave `acquired` hanging
     try {
-      await sleep(100);
+      await acquired;
       const failure = await tandem.expand().then(
         () => null,
         (error: unknown) => error,
