@@ -17,6 +17,12 @@ export interface OpenTransaction {
   tables: string[];
 }
 
+/** The open transactions tandem can see, and how many sessions in the database it cannot (PostgreSQL, a role without pg_read_all_stats). */
+export interface OpenTransactions {
+  transactions: OpenTransaction[];
+  hidden: number;
+}
+
 /** How many suspects a message names. */
 const LIST_AT_MOST = 3;
 
@@ -25,16 +31,16 @@ const LIST_AT_MOST = 3;
  * own: the caller passes how long its step has met the lock, so these were open all that time. Best effort: null when they cannot be read (PGlite serves one connection; MySQL's list needs
  * the PROCESS privilege).
  */
-export async function openTransactions(session: Session, minAgeMs: number): Promise<OpenTransaction[] | null> {
+export async function openTransactions(session: Session, minAgeMs: number): Promise<OpenTransactions | null> {
   if (session.target.driver === 'pglite') return null;
   try {
-    return session.adapter.dialect === 'postgres' ? await postgresOpen(session, minAgeMs) : await mysqlOpen(session, minAgeMs);
+    return session.adapter.dialect === 'postgres' ? await postgresOpen(session, minAgeMs) : { transactions: await mysqlOpen(session, minAgeMs), hidden: 0 };
   } catch {
     return null;
   }
 }
 
-async function postgresOpen({ db, adapter }: Session, minAgeMs: number): Promise<OpenTransaction[]> {
+async function postgresOpen({ db, adapter }: Session, minAgeMs: number): Promise<OpenTransactions> {
   // Tables only (not indexes, not the catalog): the ones a migration's statement may wait for.
   const result = await db.raw(
     `SELECT a.pid, a.application_name AS app, a.state,
@@ -52,13 +58,16 @@ async function postgresOpen({ db, adapter }: Session, minAgeMs: number): Promise
       LIMIT ${LIST_AT_MOST + 1}`,
     [minAgeMs / 1000],
   );
-  return adapter.rows<{ pid: unknown; app: string | null; state: string | null; open_ms: unknown; tables: string[] | null }>(result).map((row) => ({
+  const transactions = adapter.rows<{ pid: unknown; app: string | null; state: string | null; open_ms: unknown; tables: string[] | null }>(result).map((row) => ({
     id: Number(row.pid),
     who: row.app ?? '',
     state: row.state ?? 'unknown',
     openMs: Number(row.open_ms),
     tables: row.tables ?? [],
   }));
+  // Another role's session, to a role without pg_read_all_stats: no state, no xact_start, no backend_type.
+  const hidden = await db.raw(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type IS NULL`);
+  return { transactions, hidden: Number(adapter.rows<{ n: unknown }>(hidden)[0]?.n ?? 0) };
 }
 
 async function mysqlOpen({ db, adapter }: Session, minAgeMs: number): Promise<OpenTransaction[]> {
@@ -103,29 +112,36 @@ export function endOrWaitFix(ids: readonly number[], dialect: Session['adapter']
  * ledger keeps for `tandem status`) and what to do (the fix).
  */
 export function lockRetriesExhausted(
-  transactions: OpenTransaction[] | null,
+  open: OpenTransactions | null,
   dialect: Session['adapter']['dialect'],
   phase: string,
   attempts: number,
 ): { message: string; fix: string } {
   const patience = 'more patience per step: retries.count, retries.maxDelayMs';
-  if (transactions === null) {
-    const look = dialect === 'postgres' ? 'pg_stat_activity (pg_blocking_pids shows who blocks whom)' : 'information_schema.INNODB_TRX and SHOW PROCESSLIST';
+  const held = `another session held a lock the step needs through all ${attempts} attempts`;
+  const hidden = open?.hidden ?? 0;
+  const unseen = hidden > 0 ? `; tandem's role cannot see ${hidden} other session(s) in this database, which may hold it` : '';
+  if (open === null || (open.transactions.length === 0 && hidden > 0)) {
+    const look =
+      dialect === 'postgres'
+        ? `pg_stat_activity${hidden > 0 ? ' as a role that sees every session (a superuser, or a member of pg_read_all_stats)' : ''} (pg_blocking_pids shows who blocks whom)`
+        : 'information_schema.INNODB_TRX and SHOW PROCESSLIST (they need the PROCESS privilege)';
     return {
-      message: `another session held a lock the step needs through all ${attempts} attempts`,
+      message: `${held}${unseen}`,
       fix: `find the long transaction in ${look}, end it or wait until it ends, then rerun \`tandem ${phase}\`; ${patience}`,
     };
   }
+  const { transactions } = open;
   if (transactions.length === 0) {
     return {
-      message: `another session held a lock the step needs through all ${attempts} attempts; no transaction is open that long now, so short ones kept the lock busy`,
+      message: `${held}; no transaction is open that long now, so short ones kept the lock busy`,
       fix: `rerun \`tandem ${phase}\` when the table is less busy; ${patience}`,
     };
   }
   const named = transactions.slice(0, LIST_AT_MOST);
   const more = transactions.length > LIST_AT_MOST ? ' and more' : '';
   return {
-    message: `another session held a lock the step needs through all ${attempts} attempts; open transactions now: ${named.map((t) => describeOpenTransaction(t, dialect)).join('; ')}${more}`,
+    message: `${held}; open transactions now: ${named.map((t) => describeOpenTransaction(t, dialect)).join('; ')}${more}${unseen}`,
     fix: `${endOrWaitFix(named.map((t) => t.id), dialect, phase)}; ${patience}`,
   };
 }

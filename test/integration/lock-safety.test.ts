@@ -323,6 +323,48 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     }
   });
 
+  it('PostgreSQL: a role that cannot see the holder\'s session is told so, and where to look, rather than that short transactions kept the lock', async (ctx) => {
+    const db = await fresh('lock holder unseen');
+    if (!db) return ctx.skip(`${kind} server unavailable`);
+    if (db.kind === 'pglite') return ctx.skip(PGLITE_SKIP);
+    if (db.kind === 'mysql') return ctx.skip('MariaDB/MySQL: without the PROCESS privilege the list cannot be read at all (an error), which the fix covers');
+
+    await createAccounts(db);
+    // tandem as a role of its own, without pg_read_all_stats; the holder is the test's superuser.
+    const role = `tandem_unseen_${process.pid}_${Date.now() % 100000}`;
+    const admin = appKnex(db, 1);
+    const database = new URL(db.url).pathname.slice(1);
+    await admin.raw(`CREATE ROLE "${role}" LOGIN`);
+    await admin.raw(`GRANT CREATE, CONNECT ON DATABASE "${database}" TO "${role}"`);
+    await admin.raw(`GRANT USAGE, CREATE ON SCHEMA public TO "${role}"`);
+    await admin.raw(`GRANT SELECT, UPDATE ON accounts TO "${role}"`);
+    const url = new URL(db.url);
+    url.username = role;
+    url.password = '';
+    const dir = migrationsDir({ '20260101000000_bump.sql': '-- tandem:expand\nUPDATE accounts SET n = 7 WHERE id = 1;\n' });
+    const tandem = await connect({ url: url.toString(), dir, reporter: collectingReporter(), config: { lockTimeoutMs: 200, retries: { count: 1, initialDelayMs: 50, maxDelayMs: 100 } } });
+    try {
+      const failure = await admin.transaction(async (trx) => {
+        await trx.raw('UPDATE accounts SET n = n + 1 WHERE id = 1');
+        return tandem.expand().then(
+          () => null,
+          (error: unknown) => error,
+        );
+      });
+      expect(failure).toBeInstanceOf(PhaseFailedError);
+      const message = String((failure as Error).message);
+      expect(message).toMatch(/tandem's role cannot see [1-9]\d* other session\(s\) in this database, which may hold it/);
+      expect(message).not.toContain('short ones kept the lock busy');
+      expect(String((failure as PhaseFailedError).fix)).toContain('pg_stat_activity as a role that sees every session');
+      expect((await tandem.expand()).ran).toEqual(['20260101000000_bump']);
+    } finally {
+      await tandem.close();
+      await admin.raw(`DROP OWNED BY "${role}"`).catch(() => undefined);
+      await admin.raw(`DROP ROLE "${role}"`).catch(() => undefined);
+      await admin.destroy();
+    }
+  });
+
   it('a backfill that meets a queued ALTER on its table retries through it instead of failing', async (ctx) => {
     const db = await fresh('lock backfill');
     if (!db) return ctx.skip(`${kind} server unavailable`);

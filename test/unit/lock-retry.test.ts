@@ -142,11 +142,11 @@ describe('lockRetriesExhausted (what a phase out of lock retries says)', () => {
   const old = { id: 4711, who: 'billing', state: 'idle in transaction', openMs: 45_000, tables: ['accounts', 'public.ledger'] };
 
   it('names each open transaction with how to end it, by dialect', () => {
-    const pg = lockRetriesExhausted([old], 'postgres', 'expand', 11);
+    const pg = lockRetriesExhausted({ transactions: [old], hidden: 0 }, 'postgres', 'expand', 11);
     expect(pg.message).toBe('another session held a lock the step needs through all 11 attempts; open transactions now: pid 4711 (billing), idle in transaction, its transaction open for 45.0 s, holding locks on accounts, public.ledger');
     expect(pg.fix).toContain('pid 4711: SELECT pg_terminate_backend(4711) ends it');
     expect(pg.fix).toContain('then rerun `tandem expand`');
-    const my = lockRetriesExhausted([{ ...old, who: 'app@10.0.0.5', state: 'Sleep', tables: [] }], 'mysql', 'contract', 3);
+    const my = lockRetriesExhausted({ transactions: [{ ...old, who: 'app@10.0.0.5', state: 'Sleep', tables: [] }], hidden: 0 }, 'mysql', 'contract', 3);
     expect(my.message).toContain('thread 4711 (app@10.0.0.5), Sleep, its transaction open for 45.0 s');
     expect(my.message).not.toContain('holding locks');
     expect(my.fix).toContain('thread 4711: KILL 4711 ends it');
@@ -154,7 +154,7 @@ describe('lockRetriesExhausted (what a phase out of lock retries says)', () => {
 
   it('names at most three, and says when there are more', () => {
     const many = [1, 2, 3, 4].map((id) => ({ ...old, id }));
-    const { message, fix } = lockRetriesExhausted(many, 'postgres', 'expand', 2);
+    const { message, fix } = lockRetriesExhausted({ transactions: many, hidden: 0 }, 'postgres', 'expand', 2);
     expect(message).toContain('pid 3 (billing)');
     expect(message).not.toContain('pid 4 ');
     expect(message).toMatch(/ and more$/);
@@ -162,9 +162,17 @@ describe('lockRetriesExhausted (what a phase out of lock retries says)', () => {
   });
 
   it('with none open that long, it blames short transactions; unreadable, it says where to look', () => {
-    expect(lockRetriesExhausted([], 'postgres', 'backfill', 2).message).toContain('no transaction is open that long now');
-    expect(lockRetriesExhausted([], 'postgres', 'backfill', 2).fix).toMatch(/^rerun `tandem backfill` when the table is less busy/);
+    expect(lockRetriesExhausted({ transactions: [], hidden: 0 }, 'postgres', 'backfill', 2).message).toContain('no transaction is open that long now');
+    expect(lockRetriesExhausted({ transactions: [], hidden: 0 }, 'postgres', 'backfill', 2).fix).toMatch(/^rerun `tandem backfill` when the table is less busy/);
     expect(lockRetriesExhausted(null, 'mysql', 'expand', 2).fix).toContain('information_schema.INNODB_TRX');
     expect(lockRetriesExhausted(null, 'postgres', 'expand', 2).fix).toContain('pg_blocking_pids');
+  });
+
+  it('sessions its role cannot see are not taken for short transactions', () => {
+    const none = lockRetriesExhausted({ transactions: [], hidden: 2 }, 'postgres', 'expand', 2);
+    expect(none.message).toContain("tandem's role cannot see 2 other session(s) in this database, which may hold it");
+    expect(none.message).not.toContain('short ones');
+    expect(none.fix).toContain('as a role that sees every session (a superuser, or a member of pg_read_all_stats)');
+    expect(lockRetriesExhausted({ transactions: [old], hidden: 1 }, 'postgres', 'expand', 2).message).toMatch(/holding locks on accounts, public\.ledger; tandem's role cannot see 1 other session/);
   });
 });
