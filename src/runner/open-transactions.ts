@@ -28,8 +28,9 @@ const LIST_AT_MOST = 3;
 
 /**
  * Transactions open at least `minAgeMs` on the target database, oldest first, other than tandem's
- * own: the caller passes how long its step has met the lock, so these were open all that time. Best effort: null when they cannot be read (PGlite serves one connection; MySQL's list needs
- * the PROCESS privilege).
+ * own: the caller passes how long its step has met the lock, so these were open all that time.
+ * Best effort: null when they cannot be read (PGlite serves one connection; MySQL's list needs the
+ * PROCESS privilege).
  */
 export async function openTransactions(session: Session, minAgeMs: number): Promise<OpenTransactions | null> {
   if (session.target.driver === 'pglite') return null;
@@ -93,7 +94,7 @@ async function mysqlOpen({ db, adapter }: Session, minAgeMs: number): Promise<Op
 
 /** "pid 4711 (psql), idle in transaction, its transaction open for 45.0 s, holding locks on accounts" */
 export function describeOpenTransaction(transaction: OpenTransaction, dialect: Session['adapter']['dialect']): string {
-  const name = `${dialect === 'postgres' ? 'pid' : 'thread'} ${transaction.id}${transaction.who ? ` (${transaction.who})` : ''}`;
+  const name = `${sessionName(transaction.id, dialect)}${transaction.who ? ` (${transaction.who})` : ''}`;
   const tables = transaction.tables.length > 0 ? `, holding locks on ${transaction.tables.join(', ')}` : '';
   return `${name}, ${transaction.state}, its transaction open for ${(transaction.openMs / 1000).toFixed(1)} s${tables}`;
 }
@@ -103,7 +104,7 @@ export function describeOpenTransaction(transaction: OpenTransaction, dialect: S
  * pg_terminate_backend(4711) ends it), then rerun `tandem expand`"
  */
 export function endOrWaitFix(ids: readonly number[], dialect: Session['adapter']['dialect'], phase: string): string {
-  const ends = ids.map((id) => (dialect === 'postgres' ? `pid ${id}: SELECT pg_terminate_backend(${id}) ends it` : `thread ${id}: KILL ${id} ends it`));
+  const ends = ids.map((id) => `${sessionName(id, dialect)}: ${dialect === 'postgres' ? `SELECT pg_terminate_backend(${id})` : `KILL ${id}`} ends it`);
   return `end the transaction holding the lock, or wait until it ends (${ends.join('; ')}), then rerun \`tandem ${phase}\``;
 }
 
@@ -144,4 +145,9 @@ export function lockRetriesExhausted(
     message: `${held}; open transactions now: ${named.map((t) => describeOpenTransaction(t, dialect)).join('; ')}${more}${unseen}`,
     fix: `${endOrWaitFix(named.map((t) => t.id), dialect, phase)}; ${patience}`,
   };
+}
+
+/** "pid 4711" (PostgreSQL backend), "thread 42" (MySQL/MariaDB connection). */
+function sessionName(id: number, dialect: Session['adapter']['dialect']): string {
+  return `${dialect === 'postgres' ? 'pid' : 'thread'} ${id}`;
 }

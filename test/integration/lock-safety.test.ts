@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collectingReporter, connect, PhaseFailedError } from '../../src/index.js';
+import { collectingReporter, connect, PhaseFailedError, type Tandem } from '../../src/index.js';
 import { ALL_KINDS, createTestDatabase, type TestDatabase, type TestDbKind } from '../support/databases.js';
 import { appKnex, holdTableLock, rowsOf, sleep, startAppTraffic, type TrafficStats } from '../support/app-traffic.js';
 
@@ -82,6 +82,16 @@ async function createAccounts(db: TestDatabase): Promise<void> {
   } finally {
     await app.destroy();
   }
+}
+
+/** Run expand, which must fail with a PhaseFailedError; returns it. */
+async function failingExpand(tandem: Tandem): Promise<PhaseFailedError> {
+  const failure = await tandem.expand().then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(failure).toBeInstanceOf(PhaseFailedError);
+  return failure as PhaseFailedError;
 }
 
 afterAll(() => {
@@ -211,13 +221,9 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     try {
       const long = holdTableLock(db, 'accounts', 2000);
       await long.acquired;
-      const failure = await tandem.expand().then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect(failure).toBeInstanceOf(PhaseFailedError);
-      const message = String((failure as Error).message);
-      const fix = String((failure as PhaseFailedError).fix);
+      const failure = await failingExpand(tandem);
+      const message = failure.message;
+      const fix = String(failure.fix);
       const pid = /held by pid (\d+)/.exec(message)?.[1];
       expect(pid).toBeDefined();
       expect(message).toMatch(/nothing of it was applied/);
@@ -250,12 +256,8 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     try {
       const long = holdTableLock(db, 'accounts', 1500);
       await long.acquired;
-      const failure = await tandem.expand().then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect(failure).toBeInstanceOf(PhaseFailedError);
-      expect(String((failure as Error).message)).toMatch(/the lock on accounts is held by pid \d+/);
+      const failure = await failingExpand(tandem);
+      expect(failure.message).toMatch(/the lock on accounts is held by pid \d+/);
       expect((await tandem.status())[0]?.error).toContain('the lock on accounts is held by pid');
       await long.committed;
       expect((await tandem.expand()).ran).toEqual(['20260101000000_two']);
@@ -292,13 +294,9 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     holding.catch(() => locked()); // a failure surfaces through `holding`; never leave `acquired` hanging
     try {
       await acquired;
-      const failure = await tandem.expand().then(
-        () => null,
-        (error: unknown) => error,
-      );
-      expect(failure).toBeInstanceOf(PhaseFailedError);
-      const message = String((failure as Error).message);
-      const fix = String((failure as PhaseFailedError).fix);
+      const failure = await failingExpand(tandem);
+      const message = failure.message;
+      const fix = String(failure.fix);
       const who = mysql ? `thread ${holderId} (` : `pid ${holderId}`;
       expect(message).toMatch(mysql ? /Lock wait timeout exceeded/ : /lock timeout/);
       expect(message).toContain('another session held a lock the step needs through all 2 attempts; open transactions now: ');
@@ -346,16 +344,12 @@ describe.each(ALL_KINDS)('lock safety on %s', (kind: TestDbKind) => {
     try {
       const failure = await admin.transaction(async (trx) => {
         await trx.raw('UPDATE accounts SET n = n + 1 WHERE id = 1');
-        return tandem.expand().then(
-          () => null,
-          (error: unknown) => error,
-        );
+        return failingExpand(tandem);
       });
-      expect(failure).toBeInstanceOf(PhaseFailedError);
-      const message = String((failure as Error).message);
+      const message = failure.message;
       expect(message).toMatch(/tandem's role cannot see [1-9]\d* other session\(s\) in this database, which may hold it/);
       expect(message).not.toContain('short ones kept the lock busy');
-      expect(String((failure as PhaseFailedError).fix)).toContain('pg_stat_activity as a role that sees every session');
+      expect(String(failure.fix)).toContain('pg_stat_activity as a role that sees every session');
       expect((await tandem.expand()).ran).toEqual(['20260101000000_bump']);
     } finally {
       await tandem.close();
