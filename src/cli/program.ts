@@ -23,7 +23,8 @@ Exit codes:
   0  done (or nothing to do)
   1  a phase failed: the ledger records where; \`tandem status\` explains, a rerun or rollback resolves
   2  usage or configuration error: nothing was run
-  3  refused by a guard (phase order, edited migration, runner lock held): nothing was run
+  3  refused by a guard (phase order, edited migration, runner lock held): the refused migration
+     did not run; migrations before it in version order may have completed (the output lists them)
 
 Connection: --url, else DATABASE_URL, else "url" in tandem.config.json, else the embedded
 PostgreSQL (PGlite) in .tandem/pglite. URLs: postgres://…, mysql://…, mariadb://…, pglite:PATH,
@@ -39,7 +40,7 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'migrations directory (default: "dir" in the config, else migrations)')
     .option('--config <file>', 'config file (default: tandem.config.json)')
     .option('--wait <seconds>', 'how long to wait for another runner holding the lock (default 10)')
-    .option('--lock-timeout <ms>', 'PostgreSQL lock_timeout for each DDL step (default 1000)')
+    .option('--lock-timeout <ms>', 'PostgreSQL lock_timeout of steps that queue no app query while they wait (default 1000); DDL that does waits at most blockingLockTimeoutMs (50)')
     .option('--retries <n>', 'retries of a step after a lock timeout (default 10)')
     .option('--json', 'machine-readable output: one JSON object per line (status: one document)')
     .showHelpAfterError()

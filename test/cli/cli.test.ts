@@ -395,6 +395,20 @@ describe.each(['postgres', 'mysql'] as const)('exit codes and status on %s', (ki
     expect(second).toMatchObject({ id: '20260301000002_later', plain: true, phase: 'rolled_back', next: 'tandem expand' });
   });
 
+  it('plan\'s header gives the lock waits the steps get: the short one for DDL that queues the app, as configured', async (ctx) => {
+    const db = await database(kind, ctx);
+    const dir = workdir();
+    dir.write(ID, LABEL);
+    fs.writeFileSync(path.join(dir.cwd, 'tandem.config.json'), JSON.stringify({ lockTimeoutMs: 900, blockingLockTimeoutMs: 40, mysqlLockWaitTimeoutSeconds: 3 }));
+    const plan = await tandem(['--url', db.url, 'plan'], dir.cwd);
+    expect(plan.code, plan.stderr).toBe(0);
+    const header = plan.stdout.split('\n')[0]!;
+    if (db.kind !== 'mysql') expect(header).toContain('lock_timeout 40 ms for DDL that holds up app queries while it waits (ALTER TABLE, triggers), 900 ms for other steps');
+    else if (/mariadb/i.test(header)) expect(header).toContain('NOWAIT for DDL that holds its lock briefly (triggers, INSTANT changes, renames), lock_wait_timeout 3 s for other steps');
+    else expect(header).toContain('every step: lock_wait_timeout 3 s');
+    expect(header).toContain('up to 10 retries on lock timeout');
+  });
+
   it('plan on MariaDB explains the redo log\'s pace in full under the first throttled backfill only', async (ctx) => {
     const db = await database(kind, ctx);
     if (db.kind !== 'mysql') ctx.skip('the redo-log throttle is MariaDB\'s');

@@ -22,8 +22,7 @@ import { searchPathFor, versionSchemaName } from '../../version-schemas/name.js'
 export async function renderPlan(runner: Runner, migrations: Migration[], rows: Map<string, LedgerRow>, options: { scratch?: ConnectionTarget | null } = {}): Promise<string> {
   const { session } = runner;
   const out: string[] = [];
-  const timeout = session.adapter.dialect === 'postgres' ? `lock_timeout ${session.config.lockTimeoutMs} ms` : `lock_wait_timeout ${session.config.mysqlLockWaitTimeoutSeconds} s`;
-  out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); every step: ${timeout}, up to ${session.config.retries.count} retries on lock timeout`));
+  out.push(chalk.dim(`-- ${session.target.display} (${session.adapter.dialect} ${session.serverVersion}); ${lockWaits(session)}, up to ${session.config.retries.count} retries on lock timeout`));
   const plpgsqlPreloaded = await preloadsPlpgsql(session);
   let redoAdvice: string[] | undefined; // MariaDB: read once, shown in full under the first throttled backfill
   for (const migration of migrations) {
@@ -173,4 +172,15 @@ async function batchedForm(session: Session, sql: string): Promise<string> {
   const keyList = keys.length ? keys.map((k) => session.adapter.quoteIdent(k)).join(', ') : '<primary key>';
   const key = keys.length === 1 ? `${update.qualifier}.${keyList}` : `(${keyList})`;
   return `${update.head} WHERE ${key} > :last_key AND ${key} <= :batch_end${update.condition ? ` AND (${update.condition})` : ''}${update.tail ? ` ${update.tail}` : ''};`;
+}
+
+/** How long a step waits for its lock, as run-phase.ts sets it (README: How tandem keeps traffic flowing). */
+function lockWaits(session: Session): string {
+  const { config } = session;
+  if (session.adapter.dialect === 'postgres') {
+    const blocking = Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs);
+    return `lock_timeout ${blocking} ms for DDL that holds up app queries while it waits (ALTER TABLE, triggers), ${config.lockTimeoutMs} ms for other steps`;
+  }
+  const wait = `lock_wait_timeout ${config.mysqlLockWaitTimeoutSeconds} s`;
+  return isMariadb(session) ? `NOWAIT for DDL that holds its lock briefly (triggers, INSTANT changes, renames), ${wait} for other steps` : `every step: ${wait}`;
 }

@@ -42,8 +42,8 @@ export function registerVerifyCommand(program: Command): void {
       `
 States: S0 before the migrations, S1 expanded, S2 backfilled, S3 contracted, R rolled back (from S1 and from S2).
 Required: the old app at S0, S1, S2 and R; the new app at S1, S2 and S3.
-Without --url the migrations (PostgreSQL) run on embedded PGlite; with --url on that server, in a
-scratch database tandem creates and drops.
+Server: --url, else DATABASE_URL, else "url" in the config; with none the migrations (PostgreSQL)
+run on embedded PGlite; with one, on that server, in scratch databases tandem creates and drops.
 Exit codes: 0 every required cell works, 1 a required cell fails, 2 usage or configuration error.`,
     )
     .action(async (ids: string[], flags: VerifyFlags, command: Command) => {
