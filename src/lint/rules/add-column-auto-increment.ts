@@ -1,5 +1,5 @@
 import type { Hit, Rule } from '../types.js';
-import { FORWARD, columnConstraints, hit, mysqlAlterTable, mysqlColumnDef, pgAlterTable, spanAt, spanFrom } from './helpers.js';
+import { FORWARD, columnConstraints, hit, mysqlAddedColumns, pgAddedColumns, spanAt, spanFrom } from './helpers.js';
 
 export const addColumnAutoIncrement: Rule = {
   id: 'add-column-auto-increment',
@@ -16,23 +16,13 @@ export const addColumnAutoIncrement: Rule = {
   },
   check(context) {
     const hits: Hit[] = [];
-    const pg = pgAlterTable(context);
-    if (pg && !pg.isNew) {
-      for (const command of pg.commands) {
-        if (command.subtype !== 'AT_AddColumn') continue;
-        const def = command.cmd.def?.ColumnDef;
-        const typeName = String(def?.typeName?.names?.[def.typeName.names.length - 1]?.String?.sval ?? '').toLowerCase();
-        if (/^(small|big)?serial[248]?$/.test(typeName)) hits.push(hit(spanAt(context, def.typeName.location), `adds ${pg.table}.${def.colname} as ${typeName}: every row gets a nextval(), rewriting the table under ACCESS EXCLUSIVE`));
-        for (const identity of columnConstraints(def, 'CONSTR_IDENTITY')) hits.push(hit(spanFrom(context, identity.location, command.last), `adds the identity column ${pg.table}.${def.colname}: every row gets a value, rewriting the table under ACCESS EXCLUSIVE`));
-      }
+    for (const { alter, command, def } of pgAddedColumns(context)) {
+      const typeName = String(def?.typeName?.names?.[def.typeName.names.length - 1]?.String?.sval ?? '').toLowerCase();
+      if (/^(small|big)?serial[248]?$/.test(typeName)) hits.push(hit(spanAt(context, def.typeName.location), `adds ${alter.table}.${def.colname} as ${typeName}: every row gets a nextval(), rewriting the table under ACCESS EXCLUSIVE`));
+      for (const identity of columnConstraints(def, 'CONSTR_IDENTITY')) hits.push(hit(spanFrom(context, identity.location, command.last), `adds the identity column ${alter.table}.${def.colname}: every row gets a value, rewriting the table under ACCESS EXCLUSIVE`));
     }
-    const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
-    if (my && !my.isNew) {
-      for (const clause of my.clauses) {
-        if (clause.kind !== 'add-column') continue;
-        const def = mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last);
-        if (def.autoIncrement) hits.push(hit(clause.span, `adds the AUTO_INCREMENT column ${my.table}.${clause.name}: MySQL copies the table (ALGORITHM=COPY), blocking writes`));
-      }
+    for (const { alter, clause, def } of mysqlAddedColumns(context)) {
+      if (def.autoIncrement) hits.push(hit(clause.span, `adds the AUTO_INCREMENT column ${alter.table}.${clause.name}: MySQL copies the table (ALGORITHM=COPY), blocking writes`));
     }
     return hits;
   },

@@ -1,5 +1,5 @@
 import type { Hit, Rule } from '../types.js';
-import { FORWARD, OLD_APP_PHASES, columnConstraints, hit, mysqlAlterTable, mysqlColumnDef, pgAlterTable } from './helpers.js';
+import { FORWARD, OLD_APP_PHASES, columnConstraints, hit, mysqlAddedColumns, pgAddedColumns } from './helpers.js';
 
 export const addColumnRequired: Rule = {
   id: 'add-column-required',
@@ -16,24 +16,16 @@ export const addColumnRequired: Rule = {
   },
   check(context) {
     const hits: Hit[] = [];
-    const pg = pgAlterTable(context);
-    if (pg && !pg.isNew) {
-      for (const command of pg.commands) {
-        if (command.subtype !== 'AT_AddColumn') continue;
-        const def = command.cmd.def?.ColumnDef;
-        const notNull = columnConstraints(def, 'CONSTR_NOTNULL').length > 0 || columnConstraints(def, 'CONSTR_PRIMARY').length > 0;
-        const filled = columnConstraints(def, 'CONSTR_DEFAULT').length > 0 || columnConstraints(def, 'CONSTR_IDENTITY').length > 0 || columnConstraints(def, 'CONSTR_GENERATED').length > 0 || /serial/.test(String(def?.typeName?.names?.[0]?.String?.sval ?? ''));
-        if (notNull && !filled) hits.push(hit(command.span, `adds ${pg.table}.${def.colname} NOT NULL without a default: the ALTER fails on a non-empty table, and inserts of the old app version (which omit it) fail`));
-      }
+    for (const { alter, command, def } of pgAddedColumns(context)) {
+      const notNull = columnConstraints(def, 'CONSTR_NOTNULL').length > 0 || columnConstraints(def, 'CONSTR_PRIMARY').length > 0;
+      const filled = columnConstraints(def, 'CONSTR_DEFAULT').length > 0 || columnConstraints(def, 'CONSTR_IDENTITY').length > 0 || columnConstraints(def, 'CONSTR_GENERATED').length > 0 || /serial/.test(String(def?.typeName?.names?.[0]?.String?.sval ?? ''));
+      if (notNull && !filled) hits.push(hit(command.span, `adds ${alter.table}.${def.colname} NOT NULL without a default: the ALTER fails on a non-empty table, and inserts of the old app version (which omit it) fail`));
     }
-    const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
-    if (my && !my.isNew && OLD_APP_PHASES.includes(context.phase)) {
-      for (const clause of my.clauses) {
-        if (clause.kind !== 'add-column') continue;
-        const def = mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last);
-        if (def.notNull && !def.hasDefault && !def.autoIncrement && !def.generated) {
-          hits.push(hit(clause.span, `adds ${my.table}.${clause.name} NOT NULL without a default: inserts of the old app version, which omit it, fail under strict sql_mode`));
-        }
+    // MySQL accepts the ALTER (it fills the implicit default); only the old app's inserts fail.
+    const added = OLD_APP_PHASES.includes(context.phase) ? mysqlAddedColumns(context) : [];
+    for (const { alter, clause, def } of added) {
+      if (def.notNull && !def.hasDefault && !def.autoIncrement && !def.generated) {
+        hits.push(hit(clause.span, `adds ${alter.table}.${clause.name} NOT NULL without a default: inserts of the old app version, which omit it, fail under strict sql_mode`));
       }
     }
     return hits;

@@ -1,5 +1,5 @@
 import type { Hit, Rule } from '../types.js';
-import { FORWARD, columnConstraints, hit, mysqlAlterTable, mysqlColumnDef, pgAlterTable, spanFrom } from './helpers.js';
+import { FORWARD, columnConstraints, hit, mysqlAddedColumns, pgAddedColumns, spanFrom } from './helpers.js';
 
 export const addColumnStoredGenerated: Rule = {
   id: 'add-column-stored-generated',
@@ -16,25 +16,15 @@ export const addColumnStoredGenerated: Rule = {
   },
   check(context) {
     const hits: Hit[] = [];
-    const pg = pgAlterTable(context);
-    if (pg && !pg.isNew) {
-      for (const command of pg.commands) {
-        if (command.subtype !== 'AT_AddColumn') continue;
-        const def = command.cmd.def?.ColumnDef;
-        for (const generated of columnConstraints(def, 'CONSTR_GENERATED')) {
-          // PostgreSQL 18 adds VIRTUAL; libpg-query 17 only parses STORED.
-          if (/\bvirtual\b/i.test(context.statement.sql.slice(generated.location))) continue;
-          hits.push(hit(spanFrom(context, generated.location, command.last), `adds the stored generated column ${pg.table}.${def.colname}: PostgreSQL computes it for every row, rewriting the table under ACCESS EXCLUSIVE`));
-        }
+    for (const { alter, command, def } of pgAddedColumns(context)) {
+      for (const generated of columnConstraints(def, 'CONSTR_GENERATED')) {
+        // PostgreSQL 18 adds VIRTUAL; libpg-query 17 only parses STORED.
+        if (/\bvirtual\b/i.test(context.statement.sql.slice(generated.location))) continue;
+        hits.push(hit(spanFrom(context, generated.location, command.last), `adds the stored generated column ${alter.table}.${def.colname}: PostgreSQL computes it for every row, rewriting the table under ACCESS EXCLUSIVE`));
       }
     }
-    const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
-    if (my && !my.isNew) {
-      for (const clause of my.clauses) {
-        if (clause.kind !== 'add-column') continue;
-        const def = mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last);
-        if (def.generated === 'stored') hits.push(hit(clause.span, `adds the stored generated column ${my.table}.${clause.name}: MySQL copies the table (ALGORITHM=COPY), blocking writes`));
-      }
+    for (const { alter, clause, def } of mysqlAddedColumns(context)) {
+      if (def.generated === 'stored') hits.push(hit(clause.span, `adds the stored generated column ${alter.table}.${clause.name}: MySQL copies the table (ALGORITHM=COPY), blocking writes`));
     }
     return hits;
   },

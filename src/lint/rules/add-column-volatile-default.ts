@@ -1,6 +1,6 @@
 import { spanOf } from '../parse/tokens.js';
 import type { Hit, Rule } from '../types.js';
-import { FORWARD, columnConstraints, defaultVolatility, hit, mysqlAlterTable, mysqlColumnDef, mysqlGuarded, pgAlterTable, pgAtLeast, spanFrom } from './helpers.js';
+import { FORWARD, columnConstraints, defaultVolatility, hit, mysqlAddedColumns, mysqlGuarded, pgAddedColumns, pgAtLeast, spanFrom } from './helpers.js';
 
 export const addColumnVolatileDefault: Rule = {
   id: 'add-column-volatile-default',
@@ -17,35 +17,25 @@ export const addColumnVolatileDefault: Rule = {
   },
   check(context) {
     const hits: Hit[] = [];
-    const pg = pgAlterTable(context);
-    if (pg && !pg.isNew) {
-      for (const command of pg.commands) {
-        if (command.subtype !== 'AT_AddColumn') continue;
-        const def = command.cmd.def?.ColumnDef;
-        const constraint = columnConstraints(def, 'CONSTR_DEFAULT')[0];
-        if (!constraint) continue;
-        const target = `${pg.table}.${def.colname}`;
-        const span = spanFrom(context, constraint.location, command.last);
-        if (!pgAtLeast(context, 11)) {
-          hits.push(hit(span, `adds ${target} with a default: before PostgreSQL 11 this rewrites the whole table under ACCESS EXCLUSIVE (target: PostgreSQL ${context.versions.postgres.join('.')})`));
-          continue;
-        }
-        const volatility = defaultVolatility(constraint.raw_expr);
-        if (volatility.kind === 'volatile') {
-          hits.push(hit(span, `adds ${target} with the volatile default ${volatility.name}(): PostgreSQL computes it for every row, rewriting the table under ACCESS EXCLUSIVE`));
-        } else if (volatility.kind === 'unknown') {
-          hits.push(hit(span, `adds ${target} with a default calling ${volatility.name}(): if that function is volatile, PostgreSQL rewrites the table under ACCESS EXCLUSIVE`, { severity: 'warning' }));
-        }
+    for (const { alter, command, def } of pgAddedColumns(context)) {
+      const constraint = columnConstraints(def, 'CONSTR_DEFAULT')[0];
+      if (!constraint) continue;
+      const target = `${alter.table}.${def.colname}`;
+      const span = spanFrom(context, constraint.location, command.last);
+      if (!pgAtLeast(context, 11)) {
+        hits.push(hit(span, `adds ${target} with a default: before PostgreSQL 11 this rewrites the whole table under ACCESS EXCLUSIVE (target: PostgreSQL ${context.versions.postgres.join('.')})`));
+        continue;
+      }
+      const volatility = defaultVolatility(constraint.raw_expr);
+      if (volatility.kind === 'volatile') {
+        hits.push(hit(span, `adds ${target} with the volatile default ${volatility.name}(): PostgreSQL computes it for every row, rewriting the table under ACCESS EXCLUSIVE`));
+      } else if (volatility.kind === 'unknown') {
+        hits.push(hit(span, `adds ${target} with a default calling ${volatility.name}(): if that function is volatile, PostgreSQL rewrites the table under ACCESS EXCLUSIVE`, { severity: 'warning' }));
       }
     }
-    const my = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
-    if (my && !my.isNew) {
-      for (const clause of my.clauses) {
-        if (clause.kind !== 'add-column') continue;
-        const def = mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last);
-        if (def.defaultIsExpression) {
-          hits.push(hit(spanOf(context.statement.tokens, clause.first, clause.last), `adds ${my.table}.${clause.name} with an expression default: not INSTANT, MySQL rebuilds the table`, { severity: mysqlGuarded(my) ? 'warning' : 'error' }));
-        }
+    for (const { alter, clause, def } of mysqlAddedColumns(context)) {
+      if (def.defaultIsExpression) {
+        hits.push(hit(spanOf(context.statement.tokens, clause.first, clause.last), `adds ${alter.table}.${clause.name} with an expression default: not INSTANT, MySQL rebuilds the table`, { severity: mysqlGuarded(alter) ? 'warning' : 'error' }));
       }
     }
     return hits;

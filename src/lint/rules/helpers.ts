@@ -94,6 +94,13 @@ function computePgAlterTable(context: RuleContext): PgAlter | null {
   };
 }
 
+/** The columns an ALTER TABLE adds to a table that existed before this section (PostgreSQL): each ADD COLUMN with its ColumnDef. */
+export function pgAddedColumns(context: RuleContext): Array<{ alter: PgAlter; command: PgAlterCommand; def: any }> {
+  const alter = pgAlterTable(context);
+  if (!alter || alter.isNew) return [];
+  return alter.commands.filter((command) => command.subtype === 'AT_AddColumn').map((command) => ({ alter, command, def: command.cmd.def?.ColumnDef }));
+}
+
 /** Constraints of a ColumnDef by type. */
 export function columnConstraints(columnDef: any, contype: string): any[] {
   return (columnDef?.constraints ?? []).map((c: any) => c.Constraint).filter((c: any) => c?.contype === contype);
@@ -290,6 +297,13 @@ export interface MysqlColumnDef {
   /** The column's own CHARACTER SET / COLLATE, upper-cased (`CHARACTER SET LATIN1 COLLATE LATIN1_BIN`), or null. */
   collation: string | null;
   typeSpan: Span;
+}
+
+/** The columns an ALTER TABLE adds to a table that existed before this section (MySQL): each ADD COLUMN clause with its definition. */
+export function mysqlAddedColumns(context: RuleContext): Array<{ alter: MysqlAlter; clause: MysqlClause; def: MysqlColumnDef }> {
+  const alter = context.dialect === 'mysql' ? mysqlAlterTable(context) : null;
+  if (!alter || alter.isNew) return [];
+  return alter.clauses.filter((clause) => clause.kind === 'add-column').map((clause) => ({ alter, clause, def: mysqlColumnDef(context.statement.tokens, clause.defStart, clause.last) }));
 }
 
 /** Read a MySQL column definition from its tokens (type, NULL/NOT NULL, DEFAULT, AUTO_INCREMENT, AS (…) STORED, FIRST/AFTER). */
