@@ -40,7 +40,7 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'migrations directory (default: "dir" in the config, else migrations)')
     .option('--config <file>', 'config file (default: tandem.config.json)')
     .option('--wait <seconds>', 'how long to wait for another runner holding the lock (default 10)')
-    .option('--lock-timeout <ms>', 'PostgreSQL lock_timeout of steps that queue no app query while they wait (default 1000); DDL that does waits at most blockingLockTimeoutMs (50)')
+    .option('--lock-timeout <ms>', 'PostgreSQL lock_timeout of each step (default 1000); DDL that queues app queries while it waits (ALTER TABLE, triggers) gets blockingLockTimeoutMs (default 50) when that is shorter')
     .option('--retries <n>', 'retries of a step after a lock timeout (default 10)')
     .option('--json', 'machine-readable output: one JSON object per line (status: one document)')
     .showHelpAfterError()
