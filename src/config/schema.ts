@@ -90,6 +90,11 @@ export const configSchema = z
 export type TandemConfig = z.infer<typeof configSchema>;
 /** A config as written: every field with a default may be left out, nested ones too. */
 export type TandemConfigInput = z.input<typeof configSchema>;
+
+/** PostgreSQL lock_timeout of DDL that queues app queries behind it while it waits (ALTER TABLE, triggers). */
+export function blockingLockTimeout(config: Pick<TandemConfig, 'lockTimeoutMs' | 'blockingLockTimeoutMs'>): number {
+  return Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs);
+}
 export type RetryConfig = z.infer<typeof retrySchema>;
 export type BackfillConfig = z.infer<typeof backfillSchema>;
 

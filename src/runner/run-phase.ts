@@ -1,4 +1,5 @@
 import { runBatchedUpdate } from '../backfill/batched-update.js';
+import { blockingLockTimeout } from '../config/schema.js';
 import { parseBatchable, type BatchableUpdate } from '../backfill/parse-update.js';
 import { literalSql } from '../db/raw-sql.js';
 import { isMariadb, type Session } from '../db/session.js';
@@ -168,7 +169,7 @@ export async function runPhase(context: PhaseContext, migration: Migration, phas
         done = step.index + 1;
         await ledger.saveStatementProgress(session.db, migration.id, done, checksumStatements(statements.slice(0, done), dialect));
       } else if (step.kind === 'transaction') {
-        const lockTimeoutMs = Math.min(session.config.lockTimeoutMs, session.config.blockingLockTimeoutMs);
+        const lockTimeoutMs = blockingLockTimeout(session.config);
         const stepWatch = watched(step) ? lockWatch : null;
         const runTransaction = (combine: boolean) => withLockRetry(
           adapter,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import chalk from 'chalk';
+import { blockingLockTimeout } from '../../config/schema.js';
 import { RefusedError, UsageError } from '../../errors/tandem-error.js';
 import { compileDeclarative } from '../../lint/compile-declarative.js';
 import type { CompiledMigration } from '../../operations/compile.js';
@@ -178,8 +179,7 @@ async function batchedForm(session: Session, sql: string): Promise<string> {
 function lockWaits(session: Session): string {
   const { config } = session;
   if (session.adapter.dialect === 'postgres') {
-    const blocking = Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs);
-    return `lock_timeout ${blocking} ms for DDL that holds up app queries while it waits (ALTER TABLE, triggers), ${config.lockTimeoutMs} ms for other steps`;
+    return `lock_timeout ${blockingLockTimeout(config)} ms for DDL that holds up app queries while it waits (ALTER TABLE, triggers), ${config.lockTimeoutMs} ms for other steps`;
   }
   const wait = `lock_wait_timeout ${config.mysqlLockWaitTimeoutSeconds} s`;
   return isMariadb(session) ? `NOWAIT for DDL that holds its lock briefly (triggers, INSTANT changes, renames), ${wait} for other steps` : `every step: ${wait}`;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { TandemConfig } from '../../config/schema.js';
+import { blockingLockTimeout, type TandemConfig } from '../../config/schema.js';
 import type { DialectAdapter, TableName } from '../dialect-adapter.js';
 
 /** Statements PostgreSQL refuses inside a transaction block. */
@@ -43,7 +43,7 @@ export const postgresAdapter: DialectAdapter = {
   // While a DDL waits for its lock, every query on the table queues behind it: those waits must be
   // short (and retried). VALIDATE CONSTRAINT, data statements and function bodies block nobody.
   statementSetup(sql, config) {
-    const ms = queuesTrafficWhileWaiting(sql) ? Math.min(config.lockTimeoutMs, config.blockingLockTimeoutMs) : config.lockTimeoutMs;
+    const ms = queuesTrafficWhileWaiting(sql) ? blockingLockTimeout(config) : config.lockTimeoutMs;
     return [`SET LOCAL lock_timeout = '${ms}ms'`];
   },
   queuesTrafficWhileWaiting,
